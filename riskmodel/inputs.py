@@ -1,0 +1,222 @@
+"""The patient as the engine takes it, and every input rule, checked a table at a time.
+
+A single Patient is checked as a table of one row, so single and batch share every rule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInputError
+from .features import BY_NAME, CATEGORICAL, OUT_OF_SCOPE_STAGES, QUANTITIES
+from .staging import derive_stage, describe, stage_matches
+from .units import FACTORS
+
+M_CATEGORIES = ("M0", "M1", "M1a", "M1b", "M1c")
+OUT_OF_SCOPE_M = ("M1", "M1a", "M1b", "M1c")
+_M1_REASON = ("is out of scope: the model estimates bone metastasis for M0 disease, and a bone "
+              "metastasis is itself M1b/M1c")
+_NO_INVASIVE = ("with N0 means no invasive primary tumour: out of scope for this model")
+
+Problems = dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A lab value with its UCUM unit, as given (converted when scored)."""
+
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Patient:
+    """One patient's inputs; every field may be None (missing). Checked on construction.
+
+    Examples
+    --------
+    >>> Patient(histology="squamous", cea=Quantity(7.5, "ng/mL")).histology
+    'squamous'
+    >>> Patient(stage="IV")
+    Traceback (most recent call last):
+    ...
+    riskmodel.errors.InvalidInputError: stage: 'IV' is out of scope: ...
+    """
+
+    histology: str | None = None
+    t_category: str | None = None
+    n_category: str | None = None
+    stage: str | None = None
+    bsp: str | None = None
+    calcium: Quantity | None = None
+    albumin: Quantity | None = None
+    alp: Quantity | None = None
+    cea: Quantity | None = None
+    m_category: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = _type_problems(self)
+        if not problems:
+            problems = find_problems(raw_table([self])).get(0, {})
+        if problems:
+            raise InvalidInputError(problems)
+
+    def present(self) -> tuple[str, ...]:
+        """Names of the fields that were given."""
+        return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict of the given fields (quantities as {'value', 'unit'})."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def _type_problems(patient: Patient) -> Problems:
+    problems: Problems = {}
+    for feature in QUANTITIES:
+        q = getattr(patient, feature.name)
+        if q is None:
+            continue
+        if not isinstance(q, Quantity):
+            problems[feature.name] = ["must be a Quantity(value, unit)"]
+        elif isinstance(q.value, bool) or not isinstance(q.value, int | float):
+            problems[f"{feature.name}.value"] = ["must be a number"]
+        elif not math.isfinite(q.value):
+            problems[f"{feature.name}.value"] = ["must be a finite number"]
+        elif not isinstance(q.unit, str):
+            problems[f"{feature.name}.unit"] = ["must be a unit string"]
+    for name in [f.name for f in CATEGORICAL] + ["m_category"]:
+        value = getattr(patient, name)
+        if value is not None and not isinstance(value, str):
+            problems[name] = ["must be a string"]
+    return problems
+
+
+def raw_table(patients: Sequence[Patient]) -> dict[str, np.ndarray]:
+    """Columns of raw inputs: categories, and '<lab>' values with '<lab>_unit' units."""
+    table: dict[str, np.ndarray] = {}
+    for name in [f.name for f in CATEGORICAL] + ["m_category"]:
+        table[name] = np.array([getattr(p, name) for p in patients], dtype=object)
+    for feature in QUANTITIES:
+        qs = [getattr(p, feature.name) for p in patients]
+        table[feature.name] = np.array([np.nan if q is None else float(q.value) for q in qs])
+        table[f"{feature.name}_unit"] = np.array([None if q is None else q.unit for q in qs],
+                                                 dtype=object)
+    return table
+
+
+def canonical_table(raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Convert a raw table (already checked) to canonical units for the model."""
+    table = {f.name: np.asarray(raw.get(f.name, [None] * _len(raw)), dtype=object)
+             for f in CATEGORICAL}
+    for feature in QUANTITIES:
+        table[feature.name] = _canonical(raw, feature.name)
+    return table
+
+
+def _len(raw: Mapping[str, np.ndarray]) -> int:
+    return len(next(iter(raw.values())))
+
+
+def _canonical(raw: Mapping[str, Any], name: str) -> np.ndarray:
+    n = _len(raw)
+    values = np.asarray(raw.get(name, np.full(n, np.nan)), dtype=float)
+    units = pd.Series(raw.get(f"{name}_unit", [None] * n), dtype=object)
+    factors = units.map(FACTORS[name]).to_numpy(dtype=float)
+    return values * factors
+
+
+def find_problems(raw: Mapping[str, np.ndarray]) -> dict[int, Problems]:
+    """Every problem of every row of a raw table: {row: {path: [messages]}}."""
+    found: dict[int, Problems] = defaultdict(lambda: defaultdict(list))
+
+    def add(mask: np.ndarray, path: str, message) -> None:
+        for row in np.flatnonzero(mask):
+            found[int(row)][path].append(message(int(row)) if callable(message) else message)
+
+    _check_categories(raw, add)
+    _check_quantities(raw, add)
+    _check_cross_fields(raw, add)
+    return {row: dict(paths) for row, paths in found.items()}
+
+
+def _check_categories(raw, add) -> None:
+    for feature in CATEGORICAL:
+        column = pd.Series(raw.get(feature.name, [None] * _len(raw)), dtype=object)
+        bad = (column.notna() & ~column.isin(feature.categories)).to_numpy().copy()
+        if feature.name == "stage":
+            out = column.isin(OUT_OF_SCOPE_STAGES).to_numpy()
+            add(out, "stage", lambda r, c=column: f"{c[r]!r} {_M1_REASON}")
+            bad &= ~out
+        add(bad, feature.name, lambda r, c=column, f=feature:
+            f"{c[r]!r} is not a known value; use one of {', '.join(f.categories)}")
+    m = pd.Series(raw.get("m_category", [None] * _len(raw)), dtype=object)
+    add(m.isin(OUT_OF_SCOPE_M).to_numpy(), "m_category", lambda r: f"{m[r]!r} {_M1_REASON}")
+    add((m.notna() & ~m.isin(M_CATEGORIES)).to_numpy(), "m_category",
+        lambda r: f"{m[r]!r} is not a known value; use one of {', '.join(M_CATEGORIES)}")
+
+
+def _check_quantities(raw, add) -> None:
+    n = _len(raw)
+    for feature in QUANTITIES:
+        name = feature.name
+        values = np.asarray(raw.get(name, np.full(n, np.nan)), dtype=float)
+        units = pd.Series(raw.get(f"{name}_unit", [None] * n), dtype=object)
+        given = units.notna().to_numpy()
+        known = units.isin(feature.units).to_numpy()
+        add(given & ~known, f"{name}.unit", lambda r, u=units, f=feature:
+            f"{u[r]!r} is not a known unit; use one of {', '.join(f.units)}")
+        add(~given & ~np.isnan(values), f"{name}.unit",
+            f"a unit is required; use one of {', '.join(feature.units)}")
+        add(given & np.isnan(values), f"{name}.value", "a number is required")
+        add(np.isinf(values), f"{name}.value", "must be a finite number")
+        add(values < 0, f"{name}.value", "must not be negative")
+        factors = units.map(FACTORS[name]).to_numpy(dtype=float)
+        canonical = values * factors
+        low, high = feature.plausible
+        implausible = known & np.isfinite(values) & (values >= 0) & (
+            (canonical < low) | (canonical > high))
+        add(implausible, f"{name}.value", lambda r, v=values, u=units, f=feature:
+            _implausible_message(f, v[r], u[r]))
+
+
+def _implausible_message(feature, value: float, unit: str) -> str:
+    low, high = (bound / FACTORS[feature.name][unit] for bound in feature.plausible)
+    return (f"{value:g} {unit} is not a possible {feature.label.lower()} "
+            f"(possible: {_fmt(low)} to {_fmt(high)} {unit}); check the value and unit")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if x < 100 else f"{x:,.0f}"
+
+
+def _check_cross_fields(raw, add) -> None:
+    n = _len(raw)
+    t = pd.Series(raw.get("t_category", [None] * n), dtype=object)
+    nn = pd.Series(raw.get("n_category", [None] * n), dtype=object)
+    stage = pd.Series(raw.get("stage", [None] * n), dtype=object)
+    no_invasive = (t.isin(("Tis", "T0")) & (nn == "N0")).to_numpy()
+    add(no_invasive, "t_category", lambda r: f"{t[r]} {_NO_INVASIVE}")
+    add((stage == "0").to_numpy(), "stage",
+        "stage 0 means no invasive primary tumour: out of scope for this model")
+    checkable = (stage.notna() & stage.isin(BY_NAME["stage"].categories) & (stage != "0")
+                 & ~pd.Series(no_invasive)).to_numpy()
+    frame = pd.DataFrame({"t": t, "n": nn, "stage": stage})[checkable]
+    for (t_cat, n_cat, given), rows in frame.groupby(["t", "n", "stage"], dropna=True).groups.items():
+        derived = derive_stage(t_cat, n_cat)
+        if derived and not stage_matches(given, derived):
+            mask = np.zeros(n, dtype=bool)
+            mask[np.asarray(rows)] = True
+            add(mask, "stage", f"stage {given} contradicts {t_cat} and {n_cat}: AJCC 8th gives "
+                               f"{describe(derived)}; correct the stage, T or N")
+
+
+def is_number(value: Any) -> bool:
+    """A real, finite number that is not a boolean."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

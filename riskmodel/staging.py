@@ -1,0 +1,70 @@
+"""AJCC 8th edition stage groups for M0 lung cancer, derived from T and N.
+
+Source: AJCC 8th edition lung table (evidence.md section 5.3). T1mi counts as T1a when N is
+N1-N3, as it does in the T1 rows of the table.
+"""
+
+from __future__ import annotations
+
+# Stage group by fine T category for N0, N1, N2, N3 (in that order).
+_TABLE: dict[str, tuple[str, str, str, str]] = {
+    "T1mi": ("IA1", "IIB", "IIIA", "IIIB"),
+    "T1a": ("IA1", "IIB", "IIIA", "IIIB"),
+    "T1b": ("IA2", "IIB", "IIIA", "IIIB"),
+    "T1c": ("IA3", "IIB", "IIIA", "IIIB"),
+    "T2a": ("IB", "IIB", "IIIA", "IIIB"),
+    "T2b": ("IIA", "IIB", "IIIA", "IIIB"),
+    "T3": ("IIB", "IIIA", "IIIB", "IIIC"),
+    "T4": ("IIIA", "IIIA", "IIIB", "IIIC"),
+}
+_N_INDEX = {"N0": 0, "N1": 1, "N2": 2, "N3": 3}
+_COARSE_T = {"T1": ("T1mi", "T1a", "T1b", "T1c"), "T2": ("T2a", "T2b")}
+
+# Every label a fine stage group can be recorded as (itself, its sub-group, its coarse group).
+_LABELS: dict[str, frozenset[str]] = {
+    "0": frozenset({"0"}),
+    "IA1": frozenset({"IA1", "IA", "I"}),
+    "IA2": frozenset({"IA2", "IA", "I"}),
+    "IA3": frozenset({"IA3", "IA", "I"}),
+    "IB": frozenset({"IB", "I"}),
+    "IIA": frozenset({"IIA", "II"}),
+    "IIB": frozenset({"IIB", "II"}),
+    "IIIA": frozenset({"IIIA", "III"}),
+    "IIIB": frozenset({"IIIB", "III"}),
+    "IIIC": frozenset({"IIIC", "III"}),
+}
+STAGE_III = frozenset({"III", "IIIA", "IIIB", "IIIC"})
+
+
+def derive_stage(t_category: str | None, n_category: str | None) -> tuple[str, ...]:
+    """Return the possible AJCC 8th stage groups for T and N (M0), most often one.
+
+    An empty tuple means the stage cannot be derived (T or N unknown, T0, Tis with nodes).
+
+    Examples
+    --------
+    >>> derive_stage("T4", "N3")
+    ('IIIC',)
+    >>> derive_stage("T2", "N0")
+    ('IB', 'IIA')
+    >>> derive_stage("TX", "N2")
+    ()
+    """
+    if t_category == "Tis" and n_category == "N0":
+        return ("0",)
+    if n_category not in _N_INDEX:
+        return ()
+    fine_ts = _COARSE_T.get(t_category or "", (t_category,))
+    column = _N_INDEX[n_category]
+    groups = {_TABLE[t][column] for t in fine_ts if t in _TABLE}
+    return tuple(sorted(groups, key=list(_LABELS).index))
+
+
+def stage_matches(given: str, derived: tuple[str, ...]) -> bool:
+    """Whether a recorded stage (fine or coarse) agrees with any derived group."""
+    return any(given in _LABELS[group] for group in derived)
+
+
+def describe(derived: tuple[str, ...]) -> str:
+    """Human text for a derived stage: 'IIIC' or 'IB or IIA'."""
+    return " or ".join(derived)

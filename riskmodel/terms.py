@@ -1,0 +1,87 @@
+"""Model terms built from a spec: how each input becomes x, and the values x can take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .features import BY_NAME
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of the logistic model, as the spec states it."""
+
+    name: str
+    label: str
+    input: str
+    kind: str
+    beta: float
+    se: float
+    grade: str
+    citation: dict[str, Any]
+    reference: dict[str, Any]
+    fires_when: tuple[str, ...] = ()
+    threshold: float | None = None
+    cap: float | None = None
+    elevated_above: float | None = None
+    used_only_when_missing: tuple[str, ...] = ()
+    unit: str = ""
+    caveat: str = ""
+
+    @classmethod
+    def from_spec(cls, entry: dict[str, Any]) -> Term:
+        """Build a Term from one spec entry (already structure-checked)."""
+        fires = entry.get("fires_when", {}).get(entry["input"], ())
+        return cls(
+            name=entry["name"], label=entry["label"], input=entry["input"],
+            kind=entry["kind"], beta=float(entry["beta"]), se=float(entry["se"]),
+            grade=entry["grade"], citation=dict(entry["citation"]),
+            reference=dict(entry["reference"]), fires_when=tuple(fires),
+            threshold=entry.get("threshold", {}).get("above"), cap=entry.get("cap"),
+            elevated_above=entry.get("elevated_above"),
+            used_only_when_missing=tuple(entry.get("used_only_when_missing", ())),
+            unit=entry.get("unit") or BY_NAME[entry["input"]].canonical_unit,
+            caveat=entry.get("caveat", ""),
+        )
+
+    def support(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values x can take in the reference population, with their probabilities."""
+        ref = self.reference
+        if "prevalence" in ref:
+            p = float(ref["prevalence"])
+            return np.array([0.0, 1.0]), np.array([1.0 - p, p])
+        values = np.array([float(d["value"]) for d in ref["distribution"]])
+        weights = np.array([float(d["weight"]) for d in ref["distribution"]])
+        if self.cap is not None:
+            values = np.minimum(values, self.cap)
+        return values, weights / weights.sum()
+
+    def span(self) -> tuple[float, float]:
+        """Lowest and highest value x can take (not weighted)."""
+        if self.kind == "linear":
+            return 0.0, float(self.cap if self.cap is not None else np.nan)
+        return 0.0, 1.0
+
+    def mean(self) -> float:
+        """Expected x over the reference population."""
+        values, weights = self.support()
+        return float(values @ weights)
+
+    def encode(self, column: np.ndarray) -> np.ndarray:
+        """x for each row: 0/1 (binary, threshold), capped value (linear), NaN when missing.
+
+        ``column`` holds category strings (None when missing) or canonical numbers (NaN).
+        """
+        if self.kind == "binary":
+            feature = BY_NAME[self.input]
+            mapping = {c: float(c in self.fires_when) for c in feature.categories
+                       if c not in feature.missing_codes}
+            return pd.Series(column, dtype=object).map(mapping).to_numpy(dtype=float)
+        values = np.asarray(column, dtype=float)
+        if self.kind == "threshold":
+            return np.where(np.isnan(values), np.nan, (values > self.threshold).astype(float))
+        return np.minimum(values, self.cap)
