@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from .errors import ArtifactError, InvalidInputError, RiskModelError, SpecError
-from .explain import assess
+from .explain import assess, assess_many
 from .features import FEATURE_NAMES, FEATURES
 from .inputs import Patient, Quantity
 from .model import Model, ModelRef
@@ -48,5 +48,4 @@ def score(patient: Patient, model: Model | None = None) -> Result:
 
 def score_many(patients: Iterable[Patient], model: Model | None = None) -> list[Result]:
     """Score several patients, each fully explained."""
-    chosen = model or load_model()
-    return [assess(chosen, p) for p in patients]
+    return assess_many(model or load_model(), list(patients))

@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import InvalidInputError
 from .features import BY_NAME, CATEGORICAL, OUT_OF_SCOPE_STAGES, QUANTITIES
@@ -127,9 +126,7 @@ def _len(raw: Mapping[str, np.ndarray]) -> int:
 def _canonical(raw: Mapping[str, Any], name: str) -> np.ndarray:
     n = _len(raw)
     values = np.asarray(raw.get(name, np.full(n, np.nan)), dtype=float)
-    units = pd.Series(raw.get(f"{name}_unit", [None] * n), dtype=object)
-    factors = units.map(FACTORS[name]).to_numpy(dtype=float)
-    return values * factors
+    return values * _factors(_column(raw, f"{name}_unit"), name)
 
 
 def find_problems(raw: Mapping[str, np.ndarray]) -> dict[int, Problems]:
@@ -146,20 +143,43 @@ def find_problems(raw: Mapping[str, np.ndarray]) -> dict[int, Problems]:
     return {row: dict(paths) for row, paths in found.items()}
 
 
+def _column(raw: Mapping[str, Any], name: str) -> np.ndarray:
+    """A raw category/unit column as an object array (None where absent)."""
+    values = raw.get(name)
+    if values is None:
+        return np.full(_len(raw), None, dtype=object)
+    return np.asarray(values, dtype=object)
+
+
+def _isin(column: np.ndarray, allowed) -> np.ndarray:
+    allowed = frozenset(allowed)
+    return np.fromiter((v in allowed for v in column), dtype=bool, count=len(column))
+
+
+def _notna(column: np.ndarray) -> np.ndarray:
+    return np.fromiter((v is not None for v in column), dtype=bool, count=len(column))
+
+
 def _check_categories(raw, add) -> None:
     for feature in CATEGORICAL:
-        column = pd.Series(raw.get(feature.name, [None] * _len(raw)), dtype=object)
-        bad = (column.notna() & ~column.isin(feature.categories)).to_numpy().copy()
+        column = _column(raw, feature.name)
+        bad = _notna(column) & ~_isin(column, feature.categories)
         if feature.name == "stage":
-            out = column.isin(OUT_OF_SCOPE_STAGES).to_numpy()
+            out = _isin(column, OUT_OF_SCOPE_STAGES)
             add(out, "stage", lambda r, c=column: f"{c[r]!r} {_M1_REASON}")
             bad &= ~out
         add(bad, feature.name, lambda r, c=column, f=feature:
             f"{c[r]!r} is not a known value; use one of {', '.join(f.categories)}")
-    m = pd.Series(raw.get("m_category", [None] * _len(raw)), dtype=object)
-    add(m.isin(OUT_OF_SCOPE_M).to_numpy(), "m_category", lambda r: f"{m[r]!r} {_M1_REASON}")
-    add((m.notna() & ~m.isin(M_CATEGORIES)).to_numpy(), "m_category",
+    m = _column(raw, "m_category")
+    add(_isin(m, OUT_OF_SCOPE_M), "m_category", lambda r: f"{m[r]!r} {_M1_REASON}")
+    add(_notna(m) & ~_isin(m, M_CATEGORIES), "m_category",
         lambda r: f"{m[r]!r} is not a known value; use one of {', '.join(M_CATEGORIES)}")
+
+
+def _factors(units: np.ndarray, name: str) -> np.ndarray:
+    table = FACTORS[name]
+    return np.fromiter((table.get(u, np.nan) if u is not None else np.nan for u in units),
+                       dtype=float, count=len(units))
 
 
 def _check_quantities(raw, add) -> None:
@@ -167,9 +187,9 @@ def _check_quantities(raw, add) -> None:
     for feature in QUANTITIES:
         name = feature.name
         values = np.asarray(raw.get(name, np.full(n, np.nan)), dtype=float)
-        units = pd.Series(raw.get(f"{name}_unit", [None] * n), dtype=object)
-        given = units.notna().to_numpy()
-        known = units.isin(feature.units).to_numpy()
+        units = _column(raw, f"{name}_unit")
+        given = _notna(units)
+        known = _isin(units, feature.units)
         add(given & ~known, f"{name}.unit", lambda r, u=units, f=feature:
             f"{u[r]!r} is not a known unit; use one of {', '.join(f.units)}")
         add(~given & ~np.isnan(values), f"{name}.unit",
@@ -177,8 +197,7 @@ def _check_quantities(raw, add) -> None:
         add(given & np.isnan(values), f"{name}.value", "a number is required")
         add(np.isinf(values), f"{name}.value", "must be a finite number")
         add(values < 0, f"{name}.value", "must not be negative")
-        factors = units.map(FACTORS[name]).to_numpy(dtype=float)
-        canonical = values * factors
+        canonical = values * _factors(units, name)
         low, high = feature.plausible
         implausible = known & np.isfinite(values) & (values >= 0) & (
             (canonical < low) | (canonical > high))
@@ -197,22 +216,21 @@ def _fmt(x: float) -> str:
 
 
 def _check_cross_fields(raw, add) -> None:
-    n = _len(raw)
-    t = pd.Series(raw.get("t_category", [None] * n), dtype=object)
-    nn = pd.Series(raw.get("n_category", [None] * n), dtype=object)
-    stage = pd.Series(raw.get("stage", [None] * n), dtype=object)
-    no_invasive = (t.isin(("Tis", "T0")) & (nn == "N0")).to_numpy()
+    t, nn, stage = (_column(raw, k) for k in ("t_category", "n_category", "stage"))
+    no_invasive = _isin(t, ("Tis", "T0")) & _isin(nn, ("N0",))
     add(no_invasive, "t_category", lambda r: f"{t[r]} {_NO_INVASIVE}")
-    add((stage == "0").to_numpy(), "stage",
+    add(_isin(stage, ("0",)), "stage",
         "stage 0 means no invasive primary tumour: out of scope for this model")
-    checkable = (stage.notna() & stage.isin(BY_NAME["stage"].categories) & (stage != "0")
-                 & ~pd.Series(no_invasive)).to_numpy()
-    frame = pd.DataFrame({"t": t, "n": nn, "stage": stage})[checkable]
-    for (t_cat, n_cat, given), rows in frame.groupby(["t", "n", "stage"], dropna=True).groups.items():
+    checkable = _isin(stage, BY_NAME["stage"].categories) & ~_isin(stage, ("0",)) & ~no_invasive
+    rows = np.flatnonzero(checkable)
+    combos: dict[tuple[Any, Any, Any], list[int]] = defaultdict(list)
+    for row in rows:
+        combos[(t[row], nn[row], stage[row])].append(int(row))
+    for (t_cat, n_cat, given), members in combos.items():
         derived = derive_stage(t_cat, n_cat)
         if derived and not stage_matches(given, derived):
-            mask = np.zeros(n, dtype=bool)
-            mask[np.asarray(rows)] = True
+            mask = np.zeros(len(t), dtype=bool)
+            mask[members] = True
             add(mask, "stage", f"stage {given} contradicts {t_cat} and {n_cat}: AJCC 8th gives "
                                f"{describe(derived)}; correct the stage, T or N")
 

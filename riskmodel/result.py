@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .model import ModelRef
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """Parameter-uncertainty interval of the risk."""
 
     level: float
@@ -17,16 +16,14 @@ class Interval:
     high: float
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(NamedTuple):
     """Range of risk over the possible values of the missing inputs."""
 
     low: float
     high: float
 
 
-@dataclass(frozen=True)
-class TermResult:
+class TermResult(NamedTuple):
     """One term's part in a score.
 
     ``status`` is present (fired), absent (did not fire), missing (marginalised) or not_used
@@ -48,8 +45,7 @@ class TermResult:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class MissingInput:
+class MissingInput(NamedTuple):
     """A missing input, how it was handled, and how much knowing it would narrow the range."""
 
     name: str
@@ -58,8 +54,7 @@ class MissingInput:
     narrowing: float
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """A warning or alert: a stable code (for translation), the field, and plain words."""
 
     code: str
@@ -86,5 +81,17 @@ class Result:
     stage_derived: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain nested dict (JSON-ready)."""
-        return asdict(self)
+        """Plain nested dict (JSON-ready); citations are shared, not copied."""
+        return {
+            "probability": self.probability, "logit": self.logit, "percent": self.percent,
+            "per_100": self.per_100, "band": self.band,
+            "interval": self.interval._asdict(),
+            "missing_range": None if self.missing_range is None else self.missing_range._asdict(),
+            "terms": [t._asdict() for t in self.terms],
+            "missing": [{**m._asdict(), "terms": list(m.terms)} for m in self.missing],
+            "warnings": [w._asdict() for w in self.warnings],
+            "alerts": [a._asdict() for a in self.alerts],
+            "model": {"id": self.model.id, "version": self.model.version,
+                      "sha256": self.model.sha256},
+            "stage_derived": self.stage_derived,
+        }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,27 @@ class Term:
             unit=entry.get("unit") or BY_NAME[entry["input"]].canonical_unit,
             caveat=entry.get("caveat", ""),
         )
+
+    @cached_property
+    def citation_brief(self) -> dict[str, Any]:
+        """The citation a result carries: one line, DOI/PMID and a link (the card has the rest)."""
+        c = self.citation
+        year = c.get("year") or "year unknown"
+        parts = [c.get("authors") or "authors unknown", f"{c.get('journal', '')} ({year})"]
+        doi, pmid = c.get("doi"), c.get("pmid")
+        url = (f"https://doi.org/{doi}" if doi else
+               f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else c.get("url"))
+        return {"text": " ".join(p for p in parts if p).strip(), "doi": doi, "pmid": pmid,
+                "url": url, "evidence_ref": c.get("evidence_ref")}
+
+    @cached_property
+    def reference_text(self) -> str:
+        """The reference a missing value is marginalised over, in words."""
+        ref = self.reference
+        if "prevalence" in ref:
+            return f"prevalence {ref['prevalence']:g}, {ref['basis']}"
+        values = ", ".join(f"{d['value']:g}" for d in ref["distribution"])
+        return f"value {values} {self.unit}, {ref['basis']}"
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
         """Values x can take in the reference population, with their probabilities."""
