@@ -1,0 +1,131 @@
+"""Strict marshmallow fields for the request: numbers that are numbers, labs that carry a unit."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+
+def quoted(value: Any) -> str:
+    """Show a value the way the client sent it (JSON), shortened for long input."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_kind(value: Any) -> str:
+    """The JSON type name of a decoded value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def as_finite_float(value: Any) -> float | None:
+    """The value as a finite float when it is a real JSON number (not a boolean), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+class StrictNumber(fields.Float):
+    """A JSON number only: refuses strings, booleans, NaN, infinities and huge integers."""
+
+    default_error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
+        "invalid": "must be a number, not {kind}",
+        "special": "must be a finite number",
+    }
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid", kind=json_kind(value))
+        number = as_finite_float(value)
+        if number is None:
+            raise self.make_error("special")
+        return number
+
+
+class Choice(validate.OneOf):
+    """One of ``choices``; values in ``refused`` pass on so the engine can refuse them with
+    their reason (stage IV, M1). The message quotes the input as JSON and lists the choices."""
+
+    def __init__(self, choices: Iterable[str], refused: Iterable[str] = (), kind: str = "value"):
+        super().__init__(choices)
+        self.refused = frozenset(refused)
+        self.kind = kind
+
+    def __call__(self, value: Any) -> Any:
+        if value in self.refused:
+            return value
+        return super().__call__(value)
+
+    def _format_error(self, value: Any) -> str:
+        return (f"{quoted(value)} is not a known {self.kind}; "
+                f"use one of {', '.join(map(str, self.choices))}")
+
+
+class LabField(fields.Nested):
+    """A lab result as an object {value, unit}; a bare number is refused, never given a unit."""
+
+    def __init__(self, nested: Any, example_unit: str, units: tuple[str, ...], **kwargs: Any):
+        super().__init__(nested, **kwargs)
+        self.example_unit = example_unit
+        self.units = units
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValidationError(self._shape_message(value))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def _shape_message(self, value: Any) -> str:
+        units = ", ".join(self.units)
+        if as_finite_float(value) is not None:
+            sent = json.dumps(value)
+            return (f'a unit is required: send {{"value": {sent}, "unit": "{self.example_unit}"}}'
+                    f" with the unit the laboratory reported (one of {units})")
+        return (f'must be an object {{"value": <number>, "unit": <one of {units}>}}, '
+                f"not {json_kind(value)}")
+
+
+class StrictString(fields.String):
+    """A JSON string only; the message names the type that was sent instead."""
+
+    default_error_messages = {"invalid": "must be a string, not {kind}"}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise self.make_error("invalid", kind=json_kind(value))
+        return value
+
+
+class SizedList(validate.Length):
+    """A length check whose message says how many items were sent."""
+
+    def __init__(self, min: int, max: int, noun: str):
+        super().__init__(min=min, max=max)
+        self.noun = noun
+
+    def _format_error(self, value: Any, message: str) -> str:
+        return f"must hold {self.min:,} to {self.max:,} {self.noun}; got {len(value):,}"
