@@ -11,7 +11,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 
 from .errors import ArtifactError, InvalidInputError, RiskModelError, SpecError
 from .explain import assess, assess_many
@@ -29,7 +29,7 @@ __all__ = [
 __version__ = "1.0.0"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_model(model_id: str = DEFAULT_MODEL, version: str | None = None) -> Model:
     """Load a built-in model by id (newest version unless ``version`` is given), verified."""
     specs = [s for s in load_builtin_specs() if s["id"] == model_id

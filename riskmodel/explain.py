@@ -52,18 +52,15 @@ class _Rows:
 
 
 def _risks_without(model: Model, design: Design, scores: Scores) -> np.ndarray:
-    """(n, k): the risk if each term alone were absent (x = 0), others as they are."""
-    out = np.empty(design.X.shape)
-    for j in range(design.X.shape[1]):
-        X = design.X.copy()
-        X[:, j] = 0.0
-        out[:, j] = model.score_design(X).probability
+    """(n, k): the risk if each term alone were absent (x = 0), others as they are.
+
+    The k variants of every row are scored in one call.
+    """
+    n, k = design.X.shape
+    variants = np.repeat(design.X[None, :, :], k, axis=0)  # (k, n, k)
+    variants[np.arange(k), :, np.arange(k)] = 0.0
+    out = model.score_design(variants.reshape(k * n, k)).probability.reshape(k, n).T
     return np.where(design.not_used, scores.probability[:, None], out)
-
-
-_NOT_USED_NOTE = ("not used: T and N are known (they carry the anatomic extent), or the stage "
-                  "is unknown (T and N are then marginalised)")
-_STATUS = ("not_fired", "fired", "missing", "not_used")
 
 
 def _result(model: Model, rows: _Rows, patient: Patient, i: int) -> Result:
@@ -73,7 +70,7 @@ def _result(model: Model, rows: _Rows, patient: Patient, i: int) -> Result:
         missing_range = Range(rows.missing_low[i], rows.missing_high[i])
     return Result(
         probability=p, logit=rows.logit[i],
-        percent=round(100 * p, 1), per_100=int(round(100 * p)), band=model.band(p),
+        percent=round(100 * p, 1), per_100=round(100 * p), band=model.band(p),
         interval=Interval(model.level, rows.low[i], rows.high[i]),
         missing_range=missing_range,
         terms=_terms(model, rows, patient, i),
@@ -107,14 +104,14 @@ def _terms(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[TermRes
         found.append(TermResult(
             term.name, term.label, status, fired, value, unit, term.beta, term.se,
             contributions[j], without[j], term.grade, term.citation_brief,
-            _term_note(term, status, albumin_known)))
+            _term_note(term, status, albumin_known, patient)))
     return tuple(found)
 
 
-def _term_note(term, status: str, albumin_known: bool) -> str:
+def _term_note(term, status: str, albumin_known: bool, patient: Patient) -> str:
     notes = []
     if status == "not_used":
-        notes.append(_NOT_USED_NOTE)
+        notes.append(_not_used_note(term, patient))
     if status == "missing":
         notes.append(f"missing: marginalised over the reference ({term.reference_text})")
     if term.input == "calcium" and albumin_known and status != "missing":
@@ -122,6 +119,19 @@ def _term_note(term, status: str, albumin_known: bool) -> str:
     if term.caveat:
         notes.append("contradictory evidence: see the model card")
     return " ".join(notes)
+
+
+def _not_used_note(term, patient: Patient) -> str:
+    """Why a rule set the term aside for this patient."""
+    labels = [_short_label(name) for name in term.used_only_when_missing]
+    if getattr(patient, term.input) is None:
+        return (f"not used: {_short_label(term.input).lower()} unknown (an unknown "
+                f"{' or '.join(labels)} is marginalised instead)")
+    return f"not used: {' and '.join(labels)} are known (they carry the anatomic extent)"
+
+
+def _short_label(name: str) -> str:
+    return BY_NAME[name].label.split(" (")[0]
 
 
 def _narrowing(model: Model, design: Design, scores: Scores) -> np.ndarray:

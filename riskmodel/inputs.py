@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import InvalidInputError
 from .features import BY_NAME, CATEGORICAL, OUT_OF_SCOPE_STAGES, QUANTITIES
-from .staging import derive_stage, describe, stage_matches
+from .staging import describe, possible_stages, stage_matches
 from .units import FACTORS
 
 M_CATEGORIES = ("M0", "M1", "M1a", "M1b", "M1c")
@@ -227,11 +227,12 @@ def _check_cross_fields(raw, add) -> None:
     for row in rows:
         combos[(t[row], nn[row], stage[row])].append(int(row))
     for (t_cat, n_cat, given), members in combos.items():
-        derived = derive_stage(t_cat, n_cat)
+        derived = possible_stages(t_cat, n_cat)
         if derived and not stage_matches(given, derived):
             mask = np.zeros(len(t), dtype=bool)
             mask[members] = True
-            add(mask, "stage", f"stage {given} contradicts {t_cat} and {n_cat}: AJCC 8th gives "
+            given_tn = " and ".join(v for v in (t_cat, n_cat) if v is not None)
+            add(mask, "stage", f"stage {given} contradicts {given_tn}: AJCC 8th gives "
                                f"{describe(derived)}; correct the stage, T or N")
 
 

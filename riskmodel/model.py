@@ -1,26 +1,38 @@
-"""The logistic model: intercept from the baseline, vectorised scoring, interval, missing inputs.
+"""The logistic model: encoding, vectorised scoring, parameter interval, missing inputs.
 
-logit(p) = beta0 + sum_i beta_i x_i. Missing x_i are marginalised over their reference
+logit(p) = beta0 + sum_i beta_i x_i, beta0 from :mod:`riskmodel.intercept`. Complete rows are
+scored block by block, so every temporary stays small and memory does not grow with the
+number of rows. A row with a missing x_i is marginalised over the missing terms' reference
 distribution: p = sum_c w_c sigmoid(eta_known + offset_c) over every combination c of the
-missing terms' values. Scoring one patient is the same code with one row.
+missing values. Scoring one patient is the same code with one row.
+
+The parameter interval is the delta method on the log-odds. With independent SEs it is
+var = sum_i (x_i + d beta0/d beta_i)^2 SE_i^2 + var(beta0 | baseline); a spec may give a full
+covariance of (beta0, beta) instead. For a marginalised row the gradient of logit(p) is
+r (x_bar + d beta0/d beta), where x_bar holds, for each missing term, its mean weighted by the
+sigmoid's slope over the combinations, and r = sum_c w_c s_c / (p (1 - p)).
 """
 
 from __future__ import annotations
 
-import itertools
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import expit, logit
+from scipy.special import expit
 
+from . import intercept as _intercept
 from .features import BY_NAME
+from .marginal import marginalise
 from .spec import spec_sha256, validate_spec
 from .terms import Term
 from .units import corrected_calcium
+
+# Rows per block: a block's temporaries (about 1 MB) stay in the CPU cache.
+_BLOCK = 16384
 
 
 @dataclass(frozen=True)
@@ -47,10 +59,10 @@ class Scores:
 
     probability: np.ndarray
     logit: np.ndarray  # logit of probability (after marginalising)
-    contributions: np.ndarray  # (n, k): beta * x, expected beta * x when missing
-    low: np.ndarray
+    contributions: np.ndarray  # (n, k): beta * x; beta * E[x] over the reference when missing
+    low: np.ndarray  # parameter interval of the probability (level from the spec)
     high: np.ndarray
-    missing_low: np.ndarray  # NaN when nothing is missing
+    missing_low: np.ndarray  # range over the missing values; NaN when nothing is missing
     missing_high: np.ndarray
 
 
@@ -61,150 +73,163 @@ class Model:
     --------
     >>> from riskmodel import load_model
     >>> model = load_model()
-    >>> round(model.baseline, 4)
-    0.1742
+    >>> round(model.baseline, 4), round(model.intercept, 4)
+    (0.1742, -4.0161)
+    >>> X = [[1, 0, 0, 0, 1, 0, 0, 5.0], [0, 1, 1, 0, float("nan"), 1, 0, 20.0]]
+    >>> [round(p, 4) for p in model.score_design(X).probability.tolist()]
+    [0.1878, 0.5276]
     """
 
     def __init__(self, spec: dict[str, Any]):
-        self.spec = validate_spec(spec)
-        self.ref = ModelRef(spec["id"], spec["version"], spec_sha256(spec))
-        self.terms: tuple[Term, ...] = tuple(Term.from_spec(t) for t in spec["terms"])
+        self.spec = validate_spec(copy.deepcopy(spec))
+        self.ref = ModelRef(self.spec["id"], self.spec["version"], spec_sha256(self.spec))
+        self.terms: tuple[Term, ...] = tuple(Term.from_spec(t) for t in self.spec["terms"])
         self.names = tuple(t.name for t in self.terms)
         self.beta = np.array([t.beta for t in self.terms])
         self.se = np.array([t.se for t in self.terms])
-        self.baseline = float(spec["baseline"]["probability"])
-        self.level = float(spec["interval"].get("level", 0.95))
+        self.baseline = float(self.spec["baseline"]["probability"])
+        self.level = float(self.spec["interval"].get("level", 0.95))
         self.z = NormalDist().inv_cdf(0.5 + self.level / 2)
-        self._in_reference = np.array([not t.used_only_when_missing for t in self.terms])
-        cov = spec["interval"].get("covariance")
-        self._cov = None if cov is None else np.asarray(cov, dtype=float)
-        self._solve_intercept()
+        self.intercept_solution = _intercept.solve(self.spec, self.terms)
+        self.intercept = self.intercept_solution.value
+        self._means = np.array([t.mean() for t in self.terms])
+        self._set_variance_form(self.spec["interval"].get("covariance"))
+        # A flat multiply by tiled betas runs at memory speed; broadcasting over rows of k
+        # values does not.
+        self._beta_tiled = np.tile(self.beta, _BLOCK)
 
-    # -- intercept -------------------------------------------------------------------------
-    def _reference_grid(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every combination of reference values (terms in the reference), and its weight."""
-        supports = [t.support() if used else (np.zeros(1), np.ones(1))
-                    for t, used in zip(self.terms, self._in_reference, strict=True)]
-        grid = np.array(list(itertools.product(*(s[0] for s in supports))))
-        weight = np.prod(np.array(list(itertools.product(*(s[1] for s in supports)))), axis=1)
-        return grid, weight
-
-    def _solve_intercept(self) -> None:
-        intercept = self.spec["intercept"]
-        grid, weight = self._reference_grid()
-        offsets = grid @ self.beta
-        if intercept.get("method") == "explicit":
-            self.intercept = float(intercept["value"])
-            self._grad = np.zeros(len(self.terms))
-            self._baseline_var = float(intercept.get("se", 0.0)) ** 2
+    def _set_variance_form(self, covariance: Any) -> None:
+        """var(logit) at x as x'Qx + lin.x + const (Q diagonal, stored as a vector, or full)."""
+        if covariance is None:
+            gradient, s2 = self.intercept_solution.gradient, self.se * self.se
+            self._quad = s2
+            self._lin = 2 * gradient * s2
+            self._const = float(gradient * gradient @ s2) + self.intercept_solution.variance
             return
-
-        def gap(b0: float) -> float:
-            return float(weight @ expit(b0 + offsets)) - self.baseline
-
-        self.intercept = brentq(gap, -30.0, 30.0, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-        p = expit(self.intercept + offsets)
-        slope = weight * p * (1 - p)  # d mean / d b0, per grid point
-        # Implicit differentiation of mean risk = baseline: d b0 / d beta_i = -E[s x_i]/E[s].
-        self._grad = -(slope @ grid) / slope.sum()
-        n = self.spec["baseline"].get("n")
-        se_baseline = np.sqrt(self.baseline * (1 - self.baseline) / n) if n else 0.0
-        self._baseline_var = float((se_baseline / slope.sum()) ** 2)
+        cov = np.asarray(covariance, dtype=float)
+        self._quad, self._lin, self._const = cov[1:, 1:], 2 * cov[0, 1:], float(cov[0, 0])
 
     def mean_reference_risk(self) -> float:
-        """Mean predicted risk over the reference distribution (equals the baseline)."""
-        grid, weight = self._reference_grid()
-        return float(weight @ expit(self.intercept + grid @ self.beta))
+        """Mean predicted risk over the reference distribution (the baseline, when solved)."""
+        return _intercept.mean_risk(self.intercept, self.beta, self.terms)
 
     # -- encoding --------------------------------------------------------------------------
     def design(self, table: Mapping[str, Any]) -> Design:
         """Encode a table of inputs (canonical units; None/NaN = missing) as x per term."""
-        columns = {f: _column(table.get(f), len(_first(table))) for f in BY_NAME}
-        values = dict(columns)
+        n = len(_first(table))
+        values = {f: _column(table.get(f), n) for f in BY_NAME}
         correction = self.spec.get("calcium_correction")
         if correction:
             values["calcium"] = corrected_calcium(
-                columns["calcium"], columns["albumin"],
+                values["calcium"], values["albumin"],
                 correction["slope_mmol_per_g"], correction["reference_albumin_g_per_l"])
         X = np.column_stack([t.encode(values[t.input]) for t in self.terms])
-        not_used = np.zeros(X.shape, dtype=bool)
-        for j, term in enumerate(self.terms):
-            if term.used_only_when_missing:
-                known = np.column_stack([~np.isnan(self.terms_x(X, name))
-                                         for name in self._inputs_to_terms(term)])
-                # Not used when T and N are both known (they carry the extent), nor when the
-                # stage itself is unknown (T and N are then marginalised over the reference).
-                not_used[:, j] = known.all(axis=1) | np.isnan(X[:, j])
-        X = np.where(not_used, 0.0, X)
-        return Design(X, not_used, values)
+        not_used = np.column_stack([self._not_used(t, X[:, j], values)
+                                    for j, t in enumerate(self.terms)])
+        return Design(np.where(not_used, 0.0, X), not_used, values)
 
-    def _inputs_to_terms(self, term: Term) -> list[str]:
-        return [t.name for t in self.terms if t.input in term.used_only_when_missing]
+    @staticmethod
+    def _not_used(term: Term, x: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Rows where a rule sets the term aside.
+
+        A term used only when some inputs are missing (stage III) is not used when those are
+        all known (T and N carry the anatomic extent), nor when its own input is unknown (T
+        and N are then marginalised over the reference instead).
+        """
+        if not term.used_only_when_missing:
+            return np.zeros(len(x), dtype=bool)
+        known = [_known(values[name], name) for name in term.used_only_when_missing]
+        return np.logical_and.reduce(known) | np.isnan(x)
 
     def terms_x(self, X: np.ndarray, name: str) -> np.ndarray:
         """The column of X for the term called ``name``."""
         return X[:, self.names.index(name)]
 
     # -- scoring ---------------------------------------------------------------------------
-    def score_design(self, X: np.ndarray) -> Scores:
-        """Score encoded rows. NaN in X marks a missing term (marginalised)."""
-        X = np.asarray(X, dtype=float)
+    def score_design(self, X: Any) -> Scores:
+        """Score encoded rows: risk, contributions, parameter interval, missing range.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, k)
+            x per term in the model's term order (``Model.names``), as ``design`` encodes
+            them; NaN marks a missing term, which is marginalised.
+
+        Returns
+        -------
+        Scores
+            Arrays of n rows. Complete rows take the fast path (no marginalisation); memory
+            grows only with the outputs, never with temporaries.
+        """
+        X = np.ascontiguousarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != len(self.terms):
+            raise ValueError(f"X must have shape (n, {len(self.terms)}), not {X.shape}")
+        n, k = X.shape
+        out = Scores(np.empty(n), np.empty(n), np.empty((n, k)), np.empty(n), np.empty(n),
+                     np.full(n, np.nan), np.full(n, np.nan))
+        gaps = [self._score_block(X[s:s + _BLOCK], out, s) for s in range(0, n, _BLOCK)]
+        rows = np.concatenate(gaps) if gaps else np.empty(0, dtype=int)
+        if rows.size:
+            self._score_missing(X[rows], rows, out)
+        return out
+
+    def _score_block(self, x: np.ndarray, out: Scores, start: int) -> np.ndarray:
+        """Score a block of rows as complete; return the rows that hold a missing value.
+
+        A missing value (NaN) propagates through the matrix product (IEEE 754: NaN * 0 is
+        NaN), so its row's linear predictor is NaN; those rows are scored again afterwards.
+        """
+        m, k = x.shape
+        rows = slice(start, start + m)
+        np.multiply(x.reshape(-1), self._beta_tiled[:m * k],
+                    out=out.contributions[rows].reshape(-1))
+        eta = np.matmul(x, self.beta, out=out.logit[rows])
+        eta += self.intercept
+        self._bounds(eta, self._variance(x), out.probability[rows], out.low[rows],
+                     out.high[rows])
+        return start + np.flatnonzero(np.isnan(eta))
+
+    def _variance(self, x: np.ndarray) -> np.ndarray:
+        """Variance of the log-odds at each row x: x'Qx + lin.x + const."""
+        if self._quad.ndim == 1:
+            flat = x.reshape(-1)
+            variance = np.multiply(flat, flat).reshape(x.shape) @ self._quad
+        else:
+            variance = np.einsum("ij,ij->i", x @ self._quad, x)
+        variance += x @ self._lin
+        variance += self._const
+        return variance
+
+    def _bounds(self, eta, variance, p, low, high) -> None:
+        """Risk and interval: sigmoid(eta -+ w) = 1 / (1 + exp(-eta) exp(+-w)), w = z sd.
+
+        Two exponentials give all three; ``variance`` is overwritten.
+        """
+        half_width = np.multiply(np.sqrt(variance, out=variance), self.z, out=variance)
+        with np.errstate(over="ignore"):
+            e = np.exp(-eta)
+            f = np.exp(half_width, out=half_width)
+        t = e + 1.0
+        np.reciprocal(t, out=p)
+        np.multiply(e, f, out=t)
+        t += 1.0
+        np.reciprocal(t, out=low)
+        np.divide(e, f, out=t)
+        t += 1.0
+        np.reciprocal(t, out=high)
+
+    def _score_missing(self, X: np.ndarray, rows: np.ndarray, out: Scores) -> None:
+        """Score again, marginalised, the rows that hold a missing value."""
+        found = marginalise(self.terms, self.beta, self.intercept, X)
+        variance = found.ratio ** 2 * self._variance(found.x_bar)
+        p, low, high = np.empty(len(X)), np.empty(len(X)), np.empty(len(X))
+        self._bounds(found.logit, variance, p, low, high)
+        out.probability[rows], out.low[rows], out.high[rows] = p, low, high
+        out.logit[rows] = found.logit
         missing = np.isnan(X)
-        X_known = np.where(missing, 0.0, X)
-        eta_known = self.intercept + X_known @ self.beta
-        means = np.array([t.mean() for t in self.terms])
-        x_tilde = np.where(missing, means, X_known) if missing.any() else X_known
-        contributions = x_tilde * self.beta
-        eta = eta_known.copy()
-        low_eta = eta_known.copy()
-        high_eta = eta_known.copy()
-        has_missing = missing.any(axis=1)
-        if has_missing.any():
-            self._marginalise(missing, eta_known, eta, low_eta, high_eta)
-        sd = np.sqrt(self._variance(x_tilde))
-        nan = np.full(len(eta), np.nan)
-        return Scores(
-            probability=expit(eta), logit=eta, contributions=contributions,
-            low=expit(eta - self.z * sd), high=expit(eta + self.z * sd),
-            missing_low=np.where(has_missing, expit(low_eta), nan),
-            missing_high=np.where(has_missing, expit(high_eta), nan),
-        )
-
-    def _variance(self, x_tilde: np.ndarray) -> np.ndarray:
-        """Variance of the log-odds at x: a full covariance when the spec gives one, else the
-        delta method over independent SEs (intercept tied to the betas through the baseline)."""
-        if self._cov is not None:
-            z = np.column_stack([np.ones(len(x_tilde)), x_tilde])
-            return ((z @ self._cov) * z).sum(axis=1)
-        z = x_tilde + self._grad
-        return (z * z) @ (self.se * self.se) + self._baseline_var
-
-    def _marginalise(self, missing, eta_known, eta, low_eta, high_eta) -> None:
-        """Fill eta (marginal logit) and the range over missing values, pattern by pattern."""
-        codes = missing @ (1 << np.arange(missing.shape[1]))
-        for code in np.unique(codes[codes > 0]):
-            rows = codes == code
-            idx = [j for j in range(len(self.terms)) if code >> j & 1]
-            offsets, weights = self._combinations(idx)
-            p = expit(eta_known[rows, None] + offsets[None, :]) @ weights
-            eta[rows] = logit(p)
-            lo, hi = self._span(idx)
-            low_eta[rows] = eta_known[rows] + lo
-            high_eta[rows] = eta_known[rows] + hi
-
-    def _combinations(self, idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        supports = [self.terms[j].support() for j in idx]
-        values = np.array(list(itertools.product(*(s[0] for s in supports))))
-        weights = np.prod(np.array(list(itertools.product(*(s[1] for s in supports)))), axis=1)
-        return values @ self.beta[idx], weights
-
-    def _span(self, idx: list[int]) -> tuple[float, float]:
-        lows = highs = 0.0
-        for j in idx:
-            a, b = (self.beta[j] * v for v in self.terms[j].span())
-            lows += min(a, b)
-            highs += max(a, b)
-        return lows, highs
+        out.contributions[rows] = np.where(missing, self._means, X) * self.beta
+        out.missing_low[rows] = expit(found.low)
+        out.missing_high[rows] = expit(found.high)
 
     def score_table(self, table: Mapping[str, Any]) -> tuple[Design, Scores]:
         """Encode and score a table of inputs in canonical units."""
@@ -216,7 +241,16 @@ class Model:
         for cut in self.spec["bands"]["cutoffs"]:
             if cut["below"] is None or probability < cut["below"]:
                 return str(cut["name"])
-        raise AssertionError("the last band must have no upper cut-off")
+        raise AssertionError("unreachable: the spec check makes the last band open-ended")
+
+
+def _known(column: np.ndarray, name: str) -> np.ndarray:
+    """Rows where an input is known (not None, NaN, or a code meaning unknown such as TX)."""
+    if column.dtype.kind == "f":
+        return ~np.isnan(column)
+    unknown = frozenset(BY_NAME[name].missing_codes)
+    return np.fromiter((isinstance(v, str) and v not in unknown for v in column), dtype=bool,
+                       count=len(column))
 
 
 def _first(table: Mapping[str, Any]) -> Any:

@@ -46,7 +46,11 @@ class TermResult(NamedTuple):
 
 
 class MissingInput(NamedTuple):
-    """A missing input, how it was handled, and how much knowing it would narrow the range."""
+    """A missing input, how it was handled, and how much knowing it would narrow the range.
+
+    ``narrowing`` is the width (in risk) by which the missing range shrinks at least once the
+    input is known, whatever its value turns out to be; results rank missing inputs by it.
+    """
 
     name: str
     terms: tuple[str, ...]

@@ -65,6 +65,27 @@ def stage_matches(given: str, derived: tuple[str, ...]) -> bool:
     return any(given in _LABELS[group] for group in derived)
 
 
+def possible_stages(t_category: str | None, n_category: str | None) -> tuple[str, ...]:
+    """Every stage group AJCC 8th allows for T and N when either may be unknown (M0).
+
+    An unknown T (None or TX) or N (None or NX) ranges over every category the table has;
+    T0, and Tis with nodes, have no group. An empty tuple means nothing can be said.
+
+    Examples
+    --------
+    >>> possible_stages("T4", "NX")
+    ('IIIA', 'IIIB', 'IIIC')
+    >>> possible_stages(None, "N3")
+    ('IIIB', 'IIIC')
+    """
+    ts = (t_category,) if t_category not in (None, "TX") else tuple(_TABLE)
+    ns = (n_category,) if n_category not in (None, "NX") else tuple(_N_INDEX)
+    groups = {group for t in ts for n in ns for group in derive_stage(t, n)}
+    return tuple(sorted(groups, key=list(_LABELS).index))
+
+
 def describe(derived: tuple[str, ...]) -> str:
-    """Human text for a derived stage: 'IIIC' or 'IB or IIA'."""
-    return " or ".join(derived)
+    """Human text for stage groups: 'IIIC', 'IB or IIA', 'IIIA, IIIB or IIIC'."""
+    if len(derived) < 2:
+        return "".join(derived)
+    return f"{', '.join(derived[:-1])} or {derived[-1]}"

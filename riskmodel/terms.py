@@ -7,7 +7,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .features import BY_NAME
 
@@ -32,6 +31,7 @@ class Term:
     used_only_when_missing: tuple[str, ...] = ()
     unit: str = ""
     caveat: str = ""
+    rule: str = ""
 
     @classmethod
     def from_spec(cls, entry: dict[str, Any]) -> Term:
@@ -46,7 +46,7 @@ class Term:
             elevated_above=entry.get("elevated_above"),
             used_only_when_missing=tuple(entry.get("used_only_when_missing", ())),
             unit=entry.get("unit") or BY_NAME[entry["input"]].canonical_unit,
-            caveat=entry.get("caveat", ""),
+            caveat=entry.get("caveat", ""), rule=entry.get("rule", ""),
         )
 
     @cached_property
@@ -102,7 +102,8 @@ class Term:
             feature = BY_NAME[self.input]
             mapping = {c: float(c in self.fires_when) for c in feature.categories
                        if c not in feature.missing_codes}
-            return pd.Series(column, dtype=object).map(mapping).to_numpy(dtype=float)
+            return np.fromiter((mapping.get(v, np.nan) if isinstance(v, str) else np.nan
+                                for v in column), dtype=float, count=len(column))
         values = np.asarray(column, dtype=float)
         if self.kind == "threshold":
             return np.where(np.isnan(values), np.nan, (values > self.threshold).astype(float))

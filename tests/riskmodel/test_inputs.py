@@ -1,0 +1,95 @@
+"""The engine's input rules: scope, units, plausibility; every problem named by its path."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskmodel import InvalidInputError, Patient, Quantity
+from riskmodel.inputs import find_problems, raw_table
+
+OUT_OF_SCOPE = "out of scope"
+
+
+def problems(**inputs) -> dict[str, list[str]]:
+    with pytest.raises(InvalidInputError) as caught:
+        Patient(**inputs)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize("stage", ["IV", "IVA", "IVB"])
+def test_stage_iv_is_out_of_scope(stage):
+    assert OUT_OF_SCOPE in problems(stage=stage)["stage"][0]
+    assert "bone metastasis is itself M1b/M1c" in problems(stage=stage)["stage"][0]
+
+
+@pytest.mark.parametrize("m", ["M1", "M1a", "M1b", "M1c"])
+def test_m1_is_out_of_scope(m):
+    assert OUT_OF_SCOPE in problems(m_category=m)["m_category"][0]
+
+
+def test_m0_is_accepted():
+    assert Patient(m_category="M0").m_category == "M0"
+
+
+@pytest.mark.parametrize("t", ["Tis", "T0"])
+def test_no_invasive_primary_is_out_of_scope(t):
+    assert "no invasive primary tumour" in problems(t_category=t, n_category="N0")["t_category"][0]
+
+
+def test_stage_0_is_out_of_scope():
+    assert problems(stage="0") == {
+        "stage": ["stage 0 means no invasive primary tumour: out of scope for this model"]}
+
+
+@pytest.mark.parametrize(("name", "unit"), [
+    ("calcium", "mEq/L"), ("albumin", "mg/dL"), ("alp", "IU"), ("cea", "ng/dL")])
+def test_unknown_unit_is_refused_naming_the_unit_path(name, unit):
+    found = problems(**{name: Quantity(1.0, unit)})
+    assert list(found) == [f"{name}.unit"]
+    assert f"{unit!r} is not a known unit" in found[f"{name}.unit"][0]
+
+
+@pytest.mark.parametrize("name", ["calcium", "albumin", "alp", "cea"])
+def test_negative_value_is_refused(name):
+    unit = {"calcium": "mmol/L", "albumin": "g/L", "alp": "U/L", "cea": "ng/mL"}[name]
+    assert problems(**{name: Quantity(-1.0, unit)})[f"{name}.value"] == ["must not be negative"]
+
+
+@pytest.mark.parametrize(("quantity", "name", "shown"), [
+    (Quantity(25.0, "mmol/L"), "calcium", "possible: 0.5 to 6 mmol/L"),
+    (Quantity(1.0, "mg/dL"), "calcium", "possible: 2 to 24 mg/dL"),
+    (Quantity(900.0, "g/L"), "albumin", "possible: 5 to 80 g/L"),
+    (Quantity(500.0, "ukat/L"), "alp", "possible: 0.0167 to 333 ukat/L"),
+])
+def test_implausible_value_is_refused_with_the_possible_span(quantity, name, shown):
+    message = problems(**{name: quantity})[f"{name}.value"][0]
+    assert shown in message
+    assert "check the value and unit" in message
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (float("nan"), "must be a finite number"), (float("inf"), "must be a finite number"),
+    (True, "must be a number"), ("2.4", "must be a number")])
+def test_value_that_is_not_a_finite_number_is_refused(value, message):
+    assert problems(calcium=Quantity(value, "mmol/L")) == {"calcium.value": [message]}
+
+
+def test_unknown_category_lists_the_allowed_values():
+    message = problems(histology="mesothelioma")["histology"][0]
+    assert "'mesothelioma' is not a known value" in message
+    assert "squamous" in message
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems(histology="x", stage="IV", m_category="M1b",
+                     calcium=Quantity(2.4, "mg/L"), alp=Quantity(-3, "U/L"))
+    assert set(found) == {"histology", "stage", "m_category", "calcium.unit", "alp.value"}
+
+
+def test_problems_of_a_table_are_found_row_by_row():
+    rows = [Patient(histology="squamous"), Patient(), Patient(stage="IIIA")]
+    table = raw_table(rows)
+    table["stage"][0] = "IV"
+    table["alp_unit"][2] = "kat"
+    table["alp"][2] = 1.0
+    assert set(find_problems(table)) == {0, 2}
