@@ -108,6 +108,24 @@ def load_artifact_dir(directory: str | Path) -> list[tuple[Model, dict[str, Any]
     return [load_artifact(p) for p in sorted(directory.glob("*.joblib"))]
 
 
+def open_model(ref: str) -> Model:
+    """A model by built-in id (``id`` or ``id@version``) or by artifact path (``*.joblib``).
+
+    An artifact is verified against its manifest before it is loaded.
+
+    Examples
+    --------
+    >>> open_model("lung-bm-literature@1.0.0").ref.version
+    '1.0.0'
+    """
+    from . import load_model
+
+    if ref.endswith(".joblib") or Path(ref).is_file():
+        return load_artifact(ref)[0]
+    model_id, _, version = ref.partition("@")
+    return load_model(model_id, version or None)
+
+
 def _library_versions() -> dict[str, str]:
     import numpy
     import scipy
