@@ -1,0 +1,263 @@
+"""Service benchmark: /v1/risk against a bare Flask echo under the same gunicorn settings (wrk),
+a 10,000-patient batch end to end, and a worker killed under load.
+
+Run: .venv/bin/python benchmarks/bench_service.py   (needs /usr/bin/wrk: make bench-deps)
+Targets: /v1/risk throughput >= 0.8 x the echo's, zero errors; batch of 10,000 under 1 s.
+Loads only 127.0.0.1, for a bounded time (about 90 s in all).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+SERVICE_APP = "service:create_app()"
+ECHO_APP = "benchmarks.echo_app:create_app()"
+DURATION_S, THREADS, CONNECTIONS = 10, 2, 16
+BATCH_ROWS = 10_000
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests": %%d, "duration_us": %%d, "p50_us": %%d, '
+    .. '"p99_us": %%d, "connect": %%d, "read": %%d, "write": %%d, "timeout": %%d, '
+    .. '"non_2xx": %%d}\\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(99), e.connect, e.read, e.write, e.timeout, e.status))
+end
+"""
+
+
+def patient(rng: random.Random) -> dict[str, Any]:
+    """A plausible, varied patient (so nothing can be served from a cache)."""
+    return {
+        "histology": rng.choice(["adenocarcinoma", "squamous", "large_cell", "nsclc_nos"]),
+        "t_category": rng.choice(["T1a", "T1c", "T2a", "T2b", "T3", "T4"]),
+        "n_category": rng.choice(["N0", "N1", "N2", "N3"]),
+        "bsp": rng.choice(["positive", "negative", "not_tested"]),
+        "calcium": {"value": round(rng.uniform(2.0, 2.9), 2), "unit": "mmol/L"},
+        "albumin": {"value": rng.randint(28, 48), "unit": "g/L"},
+        "alp": {"value": rng.randint(40, 400), "unit": "U/L"},
+        "cea": {"value": round(rng.uniform(0.5, 40), 1), "unit": "ng/mL"},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A gunicorn started with gunicorn.conf.py (the service's settings) on a free port."""
+
+    def __init__(self, app: str, workdir: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BMRISK_")}
+        env.update(PORT=str(self.port), BMRISK_HOST="127.0.0.1",
+                   PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(dir=workdir))
+        self.log = (workdir / f"{self.port}.log").open("wb")
+        self.process = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", app], cwd=ROOT,
+                                        env=env, stdout=self.log, stderr=self.log)
+        self.wait_until_up()
+
+    def wait_until_up(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.workers()) > 0 and _answers(self.url):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"server {self.port} did not start")
+
+    def workers(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=2):
+            return True
+    except OSError as error:  # the echo app has no /healthz: a 404 still means "up"
+        return getattr(error, "code", None) == 404
+
+
+def wrk(url: str, script: Path, duration: int = DURATION_S) -> dict[str, float]:
+    """One wrk run; its summary as numbers (throughput in requests per second)."""
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s",
+                          "--timeout", "10s", "-s", str(script), url],
+                         capture_output=True, text=True, timeout=duration + 60, check=True)
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout"))
+    return result
+
+
+def lua_script(workdir: Path, bodies: list[str]) -> Path:
+    quoted = ", ".join(json.dumps(b) for b in bodies)
+    path = workdir / "post.lua"
+    path.write_text(LUA % quoted, "utf-8")
+    return path
+
+
+def show(name: str, r: dict[str, float]) -> None:
+    print(f"  {name:<10} {r['rps']:8.0f} req/s   p50 {r['p50_us'] / 1e3:6.2f} ms   "
+          f"p99 {r['p99_us'] / 1e3:6.2f} ms   non-2xx {r['non_2xx']}   "
+          f"socket errors {r['errors']}")
+
+
+def compare(service: Server, echo: Server, script: Path) -> None:
+    """Interleave the two targets twice; print each run and the totals' ratio."""
+    print(f"\n== Throughput: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION_S} s "
+          "per run, interleaved twice")
+    runs: dict[str, list[dict[str, float]]] = {"/v1/risk": [], "/echo": []}
+    for _ in range(2):
+        for name, url in (("/v1/risk", service.url + "/v1/risk"), ("/echo", echo.url + "/echo")):
+            runs[name].append(wrk(url, script))
+            show(name, runs[name][-1])
+    risk, bare = (sum(r["rps"] for r in runs[n]) / 2 for n in ("/v1/risk", "/echo"))
+    errors = sum(r["errors"] + r["non_2xx"] for rs in runs.values() for r in rs)
+    print(f"  mean: /v1/risk {risk:.0f} req/s, /echo {bare:.0f} req/s, "
+          f"ratio {risk / bare:.2f} (target >= 0.80); errors and non-2xx in all runs: {errors}")
+
+
+def time_batch(service: Server) -> None:
+    """A 10,000-patient batch end to end (send, score, receive every byte): median of 3."""
+    rng = random.Random(7)
+    body = json.dumps({"patients": [patient(rng) for _ in range(BATCH_ROWS)]}).encode()
+    timings, size = [], 0
+    for _ in range(3):
+        request = urllib.request.Request(service.url + "/v1/risk/batch", data=body,
+                                         headers={"Content-Type": "application/json"})
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=120) as response:
+            size = len(response.read())
+        timings.append(time.perf_counter() - start)
+    print(f"\n== Batch of {BATCH_ROWS:,} patients ({len(body) / 1e6:.1f} MB in, "
+          f"{size / 1e6:.1f} MB out): median {statistics.median(timings):.3f} s "
+          f"(runs {', '.join(f'{t:.3f}' for t in timings)}; target < 1 s)")
+    stages(json.loads(body))
+
+
+def stages(data: dict[str, Any]) -> None:
+    """Where the batch time goes, stage by stage, in this process (one core)."""
+    import orjson
+
+    import riskmodel
+    from schemas import batch_payload, load_batch
+    from schemas.batch import paused_gc
+
+    model = riskmodel.load_model()
+    raw = json.dumps(data).encode()
+    decoded = json.loads(raw)
+    marks = [("JSON decode", lambda: json.loads(raw))]
+    loaded = load_batch(decoded)
+    results = riskmodel.score_many([r.patient for r in loaded], model)
+    payload = batch_payload(list(zip(loaded, results, strict=True)), model=model)
+    marks += [("schema load", lambda: load_batch(decoded)),
+              ("score_many", lambda: riskmodel.score_many([r.patient for r in loaded], model)),
+              ("payload", lambda: batch_payload(list(zip(loaded, results, strict=True)),
+                                                model=model)),
+              ("JSON encode", lambda: orjson.dumps(payload))]
+    print("   stages in-process, collector paused as in the view:", end="")
+    for name, step in marks:
+        gc.collect()
+        with paused_gc():
+            clock = time.perf_counter()
+            step()
+            print(f"  {name} {time.perf_counter() - clock:.3f} s", end="")
+    print()
+
+
+def kill_a_worker(service: Server, script: Path) -> None:
+    """Under wrk load, SIGKILL one worker; report failures, the replacement, and a run after."""
+    before = service.workers()
+    victim = before[0]
+    result: dict[str, dict[str, float]] = {}
+    load = threading.Thread(target=lambda: result.update(run=wrk(
+        service.url + "/v1/risk", script, duration=12)))
+    load.start()
+    time.sleep(4)
+    os.kill(victim, signal.SIGKILL)
+    replacement, back_after = _await_replacement(service, before, victim, time.monotonic())
+    load.join()
+    print(f"\n== Worker killed under load: SIGKILL pid {victim} after 4 s of a 12 s run")
+    run = result["run"]
+    show("/v1/risk", run)
+    failed = run["errors"] + run["non_2xx"]
+    print(f"  requests {run['requests']}: failed {failed} (socket errors {run['errors']}, "
+          f"non-2xx {run['non_2xx']}); wrk keeps one request in flight on each of its "
+          f"{CONNECTIONS} connections, so at most {CONNECTIONS} can be lost with a worker")
+    print(f"  replacement worker: pid {replacement} after {back_after:.2f} s; "
+          f"/readyz {'OK' if _ready(service) else 'FAILED'}")
+    show("after", wrk(service.url + "/v1/risk", script, duration=3))
+
+
+def _await_replacement(service: Server, before: list[int], victim: int,
+                       since: float) -> tuple[int | None, float]:
+    deadline = since + 30
+    while time.monotonic() < deadline:
+        new = [p for p in service.workers() if p not in before]
+        if new and victim not in service.workers():
+            return new[0], time.monotonic() - since
+        time.sleep(0.05)
+    return None, float("nan")
+
+
+def _ready(service: Server) -> bool:
+    with urllib.request.urlopen(service.url + "/readyz", timeout=5) as response:
+        return response.status == 200
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: run `make bench-deps`", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="bmrisk-bench-"))
+    rng = random.Random(42)
+    script = lua_script(workdir, [json.dumps(patient(rng)) for _ in range(64)])
+    service, echo = Server(SERVICE_APP, workdir), Server(ECHO_APP, workdir)
+    try:
+        print(f"gunicorn.conf.py settings; {os.cpu_count()} CPUs; 64 distinct patients per run")
+        compare(service, echo, script)
+        time_batch(service)
+        kill_a_worker(service, script)
+    finally:
+        service.stop()
+        echo.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The Flask application factory of the bone-metastasis risk service.
+
+gunicorn runs ``service:create_app()``. Nothing is read at import time: configuration is resolved
+when the app is created (defaults, then ``BMRISK_*`` environment variables, then ``config``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from flask import Flask
+
+try:
+    __version__ = version("bmrisk")  # the package version (pyproject.toml), one source of truth
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+# Each name is a module service/<name>.py exposing ``bp`` (and optionally ``SETTINGS``).
+BLUEPRINTS = ("health", "api", "models", "docs", "web", "cds_hooks", "fhir")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, logging, checks, models (verified), error handling, blueprints."""
+    from . import config as settings
+
+    modules = [import_module(f"{__name__}.{name}") for name in BLUEPRINTS]
+    app = Flask(__name__)
+    app.config.update(settings.load(settings.settings_of(modules), config))
+    _init_core(app)
+    for module in modules:
+        app.register_blueprint(module.bp)
+    for module in modules:  # after every route exists (the OpenAPI document lists them)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+    _log_boot(app)
+    return app
+
+
+def _init_core(app: Flask) -> None:
+    """JSON, logging, request ids, errors, auth (bind check), the models, metrics."""
+    from . import auth, errors, metrics, request_context
+    from . import logging as service_logging
+    from .json_provider import OrjsonProvider
+    from .registry import EXTENSION, Registry
+
+    app.json = OrjsonProvider(app)
+    service_logging.configure(app.config["LOG_LEVEL"])
+    request_context.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    app.extensions[EXTENSION] = Registry.load(app.config["MODEL_DIR"])
+    metrics.init_app(app)
+    service_logging.init_app(app)
+
+
+def _log_boot(app: Flask) -> None:
+    from .logging import log_event
+    from .registry import current
+
+    with app.app_context():
+        models = [f"{m.ref.id}@{m.ref.version}" for m in current().all()]
+    log_event("app_created", service_version=__version__, host=app.config["HOST"],
+              auth="on" if app.config["API_KEY_HASHES"] else "off", models=models)

@@ -1,0 +1,67 @@
+"""Prometheus metrics: request counts and latency by endpoint and status, across gunicorn workers.
+
+Under gunicorn, ``PROMETHEUS_MULTIPROC_DIR`` is set by gunicorn.conf.py before this module is
+imported, so every worker writes its samples there and ``/metrics`` adds them up
+(prometheus_client's multiprocess mode). Without it (tests, ``flask run``) one process counts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Buckets from 1 ms (one patient) to 10 s (a 10,000-patient batch on a busy machine).
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REQUESTS = Counter("bmrisk_http_requests_total", "HTTP requests answered.",
+                   ("method", "endpoint", "status"))
+LATENCY = Histogram("bmrisk_http_request_duration_seconds", "Time to answer an HTTP request.",
+                    ("method", "endpoint", "status"), buckets=_BUCKETS)
+# Label values stay few: url rules (not raw paths) and the standard methods only.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+ROWS = Counter("bmrisk_scored_rows_total", "Patients scored, by model.", ("model",))
+
+bp = Blueprint("metrics", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Count and time every request, and serve ``/metrics``."""
+    app.after_request(_observe)
+    app.register_blueprint(bp)
+
+
+def count_scored(model_id: str, rows: int) -> None:
+    """Record that ``rows`` patients were scored with ``model_id``."""
+    ROWS.labels(model_id).inc(rows)
+
+
+def _observe(response: Response) -> Response:
+    endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+    method = request.method if request.method in _METHODS else "OTHER"
+    labels = (method, endpoint, str(response.status_code))
+    REQUESTS.labels(*labels).inc()
+    LATENCY.labels(*labels).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+    return response
+
+
+@bp.get("/metrics")
+def show_metrics() -> Response:
+    """Every metric in the Prometheus text format, summed over the workers."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,45 @@
+"""Per-request context: the request id (echoed on every response), start time, security headers."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# API responses are data, never pages: nothing may load, frame or run from them.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+def init_app(app: Flask) -> None:
+    """Give every request an id and a start time; stamp every response with the id and headers."""
+    app.before_request(_start)
+    app.after_request(_finish)
+
+
+def request_id() -> str:
+    """The current request's id: the client's X-Request-ID when sane, else a new uuid4."""
+    if "request_id" not in g:
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = given if _SANE_ID.fullmatch(given) else str(uuid.uuid4())
+    return str(g.request_id)
+
+
+def _start() -> None:
+    g.started = time.perf_counter()
+    request_id()
+
+
+def _finish(response: Response) -> Response:
+    headers = response.headers
+    headers[REQUEST_ID_HEADER] = request_id()
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Content-Security-Policy", API_CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,153 @@
+"""The form: fields from the feature list, the typed text kept, parsed into the API's request.
+
+The form layer only turns text into the JSON-like dict the API takes (a decimal comma becomes a
+point, empty fields are left out, the unit comes from its selector); ``schemas.PatientSchema``
+then validates it exactly as it validates an API request.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import ValidationError
+
+from riskmodel.features import FEATURES, QUANTITIES
+from schemas import PatientSchema, ScoreRequest, flatten_errors
+
+UNIT = "_unit"
+MAX_TEXT = 40  # longer than any value or code; longer text is cut, never echoed whole
+FIELD_NAMES: tuple[str, ...] = tuple(
+    name for f in FEATURES for name in ((f.name, f.name + UNIT) if f.kind == "quantity"
+                                        else (f.name,)))
+FORM_LEVEL = ""  # the field of an error about the form as a whole
+# Digits with at most one decimal separator, point or comma; no thousands separators.
+_NUMBER = re.compile(r"-?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
+_SCHEMA = PatientSchema()
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A problem with one form field: a stable code, words' parameters, the English detail."""
+
+    field: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FormInput:
+    """The form's fields as typed (stripped and cut to a sane length), by field name."""
+
+    values: Mapping[str, str]
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> FormInput:
+        """Keep only the form's own fields from request data (form or query string)."""
+        return cls({name: _clean(data.get(name)) for name in FIELD_NAMES})
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    def filled(self) -> tuple[str, ...]:
+        """The features given a value (a unit alone does not count)."""
+        return tuple(f.name for f in FEATURES if self.get(f.name))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of checking a form: the request when valid, else every error."""
+
+    request: ScoreRequest | None
+    errors: tuple[FieldError, ...]
+
+
+def _clean(value: Any) -> str:
+    text = value if isinstance(value, str) else ""
+    return unicodedata.normalize("NFKC", text).strip()[:MAX_TEXT]
+
+
+def parse_number(text: str) -> float | None:
+    """The number in ``text`` ("2.41", "2,41", full-width digits), or None when it is not one."""
+    return float(text.replace(",", ".")) if _NUMBER.fullmatch(text) else None
+
+
+def to_request(form: FormInput) -> tuple[dict[str, Any], list[FieldError]]:
+    """The API request dict of the form, and the errors only the form layer can see."""
+    data: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for feature in FEATURES:
+        text = form.get(feature.name)
+        if not text:
+            continue
+        if feature.kind == "category":
+            data[feature.name] = text
+            continue
+        number = parse_number(text)
+        if number is None:
+            code = "two_separators" if "," in text and "." in text else "not_a_number"
+            errors.append(FieldError(feature.name, code))
+            continue
+        data[feature.name] = {"value": number, "unit": form.get(feature.name + UNIT) or None}
+        if data[feature.name]["unit"] is None:
+            del data[feature.name]["unit"]
+    return data, errors
+
+
+def check(form: FormInput) -> Checked:
+    """Check the form as the API checks a request; every error at once, mapped to fields."""
+    data, errors = to_request(form)
+    if not data and errors:
+        return Checked(None, tuple(errors))
+    try:
+        loaded = _SCHEMA.load(data)
+    except ValidationError as error:
+        found = [field_error(item["path"], item["message"])
+                 for item in flatten_errors(error.messages)]
+        return Checked(None, tuple(errors + found))
+    if errors:
+        return Checked(None, tuple(errors))
+    return Checked(loaded, ())
+
+
+def field_of(path: str) -> str:
+    """The form field an API error path belongs to (``calcium.unit`` -> ``calcium_unit``)."""
+    head, _, tail = path.partition(".")
+    if head in FIELD_NAMES:
+        return head + UNIT if tail == "unit" and head + UNIT in FIELD_NAMES else head
+    return FORM_LEVEL
+
+
+def field_error(path: str, message: str) -> FieldError:
+    """A FieldError from an API error (path and English message), classified by its words."""
+    return FieldError(field_of(path), classify(message), {}, message)
+
+
+# API and engine messages are English sentences without codes: these phrases name the kind of
+# problem so the page can say it in its own language. tests/web check each against the engine.
+MESSAGE_KINDS: tuple[tuple[str, str], ...] = (
+    ("no invasive primary tumour", "no_invasive"),
+    ("out of scope", "out_of_scope"),
+    ("contradicts", "stage_contradiction"),
+    ("a unit is required", "unit_required"),
+    ("is not a known unit", "unknown_unit"),
+    ("a number is required", "number_required"),
+    ("must not be negative", "negative"),
+    ("is not a possible", "implausible"),
+    ("is not a known value", "unknown_value"),
+    ("send at least one patient field", "empty_form"),
+)
+
+
+def classify(message: str) -> str:
+    """The code of an API/engine message ("other" when no phrase matches)."""
+    return next((code for phrase, code in MESSAGE_KINDS if phrase in message), "other")
+
+
+def lab_fields() -> tuple[str, ...]:
+    """The names of the lab features (each has a value field and a unit field)."""
+    return tuple(f.name for f in QUANTITIES)

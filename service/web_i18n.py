@@ -1,0 +1,68 @@
+"""The page languages: which one a request gets, and the first-party cookie that remembers it.
+
+Order: an explicit choice (``?lang=`` or the form's ``lang`` button), then the ``lang`` cookie,
+then Accept-Language, then English. The cookie holds only the language code: no identifier.
+"""
+
+from __future__ import annotations
+
+from flask import Response, g, request
+
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # a year: a clinician keeps the language they chose
+DEFAULT = "en"
+# BCP 47 tag (lang attribute, cookie, URL) -> Babel locale of the catalogue.
+LANGUAGES: dict[str, str] = {"en": "en", "zh-Hans": "zh_Hans"}
+# Endonyms: each language is offered in its own name.
+NAMES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文"}
+
+
+def _from_tag(tag: str | None) -> str | None:
+    """The supported language a BCP 47 tag asks for (any Chinese tag gets zh-Hans)."""
+    if not tag:
+        return None
+    lowered = tag.strip().lower()
+    if lowered in ("en", "zh-hans"):
+        return "en" if lowered == "en" else "zh-Hans"
+    primary = lowered.replace("_", "-").split("-", 1)[0]
+    return {"en": "en", "zh": "zh-Hans"}.get(primary)
+
+
+def explicit_choice() -> str | None:
+    """The language the user picked on this request (a link or a button), if any."""
+    tag = request.values.get("lang")
+    return tag if tag in LANGUAGES else None
+
+
+def current_language() -> str:
+    """The language of this request's page, as a BCP 47 tag (``en`` or ``zh-Hans``)."""
+    if "page_language" not in g:
+        g.page_language = explicit_choice() or _remembered() or _accepted() or DEFAULT
+    return str(g.page_language)
+
+
+def _remembered() -> str | None:
+    tag = request.cookies.get(COOKIE)
+    return tag if tag in LANGUAGES else None
+
+
+def _accepted() -> str | None:
+    for tag, _quality in request.accept_languages:
+        found = _from_tag(tag)
+        if found:
+            return found
+    return None
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: the catalogue of the page language."""
+    return LANGUAGES[current_language()]
+
+
+def remember(response: Response) -> Response:
+    """Set the ``lang`` cookie when the user picked a language on this request."""
+    choice = explicit_choice()
+    if choice:
+        response.set_cookie(COOKIE, choice, max_age=COOKIE_MAX_AGE, path="/",
+                            samesite="Lax", httponly=True, secure=request.is_secure)
+    return response

@@ -1,0 +1,73 @@
+"""Configuration: defaults, then BMRISK_ environment variables, then the mapping given."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from service import BLUEPRINTS, create_app
+from service.config import SETTINGS, ConfigError, load, settings_of
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_defaults_apply_without_environment_or_mapping():
+    config = load(SETTINGS, environ={})
+    assert config["HOST"] == "127.0.0.1"
+    assert config["API_KEY_HASHES"] == ()
+    assert config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024
+    assert config["MODEL_DIR"] is None
+
+
+def test_environment_overrides_defaults_and_the_mapping_overrides_both():
+    environ = {"BMRISK_MAX_CONTENT_LENGTH": "1_000", "BMRISK_PUBLIC_URL": "https://a.example",
+               "BMRISK_LOG_LEVEL": "warning"}
+    config = load(SETTINGS, {"PUBLIC_URL": "https://b.example"}, environ)
+    assert config["MAX_CONTENT_LENGTH"] == 1000
+    assert config["LOG_LEVEL"] == "WARNING"
+    assert config["PUBLIC_URL"] == "https://b.example"
+
+
+def test_variables_without_the_prefix_are_ignored():
+    assert load(SETTINGS, environ={"HOST": "0.0.0.0", "MODEL_DIR": "/x"})["HOST"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(("name", "value"), [("BMRISK_MAX_CONTENT_LENGTH", "big"),
+                                             ("BMRISK_MAX_CONTENT_LENGTH", "-5"),
+                                             ("BMRISK_LOG_LEVEL", "loud"),
+                                             ("BMRISK_API_KEY_HASHES", "my-secret-key")])
+def test_a_bad_value_names_the_variable_and_never_echoes_it(name, value):
+    with pytest.raises(ConfigError, match=name) as raised:
+        load(SETTINGS, environ={name: value})
+    assert value not in str(raised.value)
+
+
+def test_a_secret_key_is_generated_when_none_is_given():
+    first, second = (load(SETTINGS, environ={})["SECRET_KEY"] for _ in range(2))
+    assert len(first) == 64
+    assert first != second
+
+
+def test_create_app_reads_the_environment_at_creation_not_import(monkeypatch):
+    monkeypatch.setenv("BMRISK_PUBLIC_URL", "https://risk.example.org")
+    app = create_app({"TESTING": True})
+    assert app.config["PUBLIC_URL"] == "https://risk.example.org"
+    assert app.test_client().get("/openapi.json").get_json()["servers"][0]["url"] == \
+        "https://risk.example.org"
+
+
+def test_the_max_content_length_setting_sets_the_413_limit(monkeypatch):
+    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 100})
+    response = app.test_client().post("/v1/risk", json={"histology": "squamous" * 20})
+    assert response.status_code == 413
+
+
+def test_the_readme_documents_every_setting():
+    from importlib import import_module
+
+    modules = [import_module(f"service.{name}") for name in BLUEPRINTS]
+    documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", README.read_text("utf-8")))
+    assert {s.env for s in settings_of(modules)} <= documented
+    assert {"BMRISK_WORKERS", "BMRISK_THREADS", "BMRISK_TIMEOUT"} <= documented

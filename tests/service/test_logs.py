@@ -1,0 +1,99 @@
+"""Logs are JSON lines that say what happened, never what a patient's values or reference were."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+
+import pytest
+import requests
+
+from service.logging import ALLOWED_FIELDS, JsonFormatter, log_event
+
+pytestmark = pytest.mark.e2e
+
+
+def test_logs_never_contain_feature_values_or_patient_refs(live_server):
+    marker = f"PATIENT-MARKER-{uuid.uuid4().hex[:6]}"
+    odd = {"calcium": {"value": 2.9173, "unit": "mmol/L"},
+           "alp": {"value": 987.6543, "unit": "U/L"},
+           "cea": {"value": 31.4159, "unit": "ng/mL"},
+           "albumin": {"value": 27.1828, "unit": "g/L"}}
+    single = {"patient_ref": marker, "histology": "large_cell", **odd}
+    bad = {"patient_ref": marker, "histology": "granite-7f3a", "cea": {"value": 77.7123,
+                                                                       "unit": "mg/furlong"}}
+    request_ids = []
+    for path, body in (("/v1/risk", single), ("/v1/risk", bad),
+                       ("/v1/risk/batch", {"patients": [single, bad]})):
+        response = requests.post(live_server.url + path, json=body, timeout=10,
+                                 params={"q": marker})
+        assert response.status_code in (200, 422)
+        request_ids.append(response.headers["X-Request-ID"])
+    for request_id in request_ids:
+        live_server.wait_for_record(lambda r, i=request_id: r.get("request_id") == i)
+    log = live_server.log_text()
+    for secret in (marker, "granite-7f3a", "mg/furlong", "large_cell", "2.9173", "987.6543",
+                   "31.4159", "27.1828", "77.7123"):
+        assert secret not in log, secret
+
+
+def test_each_request_is_one_json_line_with_endpoint_status_latency_and_model(live_server):
+    response = requests.post(live_server.url + "/v1/risk", json={"histology": "squamous"},
+                             timeout=10)
+    request_id = response.headers["X-Request-ID"]
+    line = live_server.wait_for_record(lambda r: r.get("request_id") == request_id)
+    assert line["event"] == "request"
+    assert line["method"] == "POST"
+    assert line["endpoint"] == "/v1/risk"
+    assert line["status"] == 200
+    assert line["latency_ms"] >= 0
+    assert line["pid"] in live_server.worker_pids()
+    assert (line["model_id"], line["model_version"]) == ("lung-bm-literature", "1.0.0")
+    assert line["ts"].endswith("+00:00")
+    assert line["level"] == "info"
+
+
+def test_the_endpoint_is_the_url_rule_not_the_raw_path(live_server):
+    response = requests.get(live_server.url + "/v1/models/lung-bm-literature", timeout=10)
+    request_id = response.headers["X-Request-ID"]
+    line = live_server.wait_for_record(lambda r: r.get("request_id") == request_id)
+    assert line["endpoint"] == "/v1/models/<model_id>"
+
+
+def test_every_line_the_server_writes_is_json(live_server):
+    lines = [line for line in live_server.log_text().splitlines() if line.strip()]
+    assert lines
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+
+
+def test_log_event_drops_fields_not_on_the_allow_list_and_names_them(caplog):
+    with caplog.at_level(logging.INFO, logger="bmrisk"):
+        log_event("scored", request_id="r1", patient_ref="PATIENT-MARKER", calcium=2.4)
+    record = caplog.records[-1]
+    assert record.bmrisk == {"request_id": "r1", "dropped_fields": ["calcium", "patient_ref"]}
+    line = json.loads(JsonFormatter().format(record))
+    assert "PATIENT-MARKER" not in json.dumps(line)
+    assert line["event"] == "scored"
+
+
+def test_the_allow_list_has_no_patient_field():
+    assert not ALLOWED_FIELDS & {"patient_ref", "patient_id", "patientId", "body", "query",
+                                 "calcium", "albumin", "alp", "cea", "histology", "stage"}
+
+
+def test_an_exception_on_a_log_record_is_reduced_to_its_type_and_frames():
+    def fail() -> None:
+        raise ValueError("PATIENT-MARKER 2.9173 mmol/L")
+
+    try:
+        fail()
+    except ValueError:
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, __file__, 1,
+                                   "Exception in worker process", None, sys.exc_info())
+    line = json.loads(JsonFormatter().format(record))
+    assert line["error_type"] == "ValueError"
+    assert any(frame.endswith(":fail") for frame in line["frames"])
+    assert "PATIENT-MARKER" not in json.dumps(line)
+    assert "2.9173" not in json.dumps(line)

@@ -1,0 +1,52 @@
+"""Request ids: generated when absent or unsafe, echoed when sane, on every response."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+
+def _calls(url: str, headers: dict[str, str]) -> list[requests.Response]:
+    return [
+        requests.get(url + "/healthz", headers=headers, timeout=10),
+        requests.get(url + "/nope", headers=headers, timeout=10),
+        requests.post(url + "/v1/risk", json={"histology": "squamous"}, headers=headers,
+                      timeout=10),
+        requests.post(url + "/v1/risk", json={"histology": "granite"}, headers=headers,
+                      timeout=10),
+        requests.post(url + "/v1/risk", data="x", headers={**headers, "Content-Type": "text/plain"},
+                      timeout=10),
+    ]
+
+
+def test_a_sane_request_id_is_echoed_on_every_response(live_server):
+    given = "ehr-42.call_7-A"
+    for response in _calls(live_server.url, {"X-Request-ID": given}):
+        assert response.headers["X-Request-ID"] == given
+
+
+@pytest.mark.parametrize("given", ["", "has space", "x" * 129, "semi;colon", "ünïcode"])
+def test_an_unsafe_request_id_is_replaced_by_a_new_uuid4(live_server, given):
+    headers = {"X-Request-ID": given.encode("utf-8").decode("latin-1")}
+    for response in _calls(live_server.url, headers):
+        assert uuid.UUID(response.headers["X-Request-ID"]).version == 4
+
+
+def test_without_a_request_id_each_response_gets_a_distinct_one(live_server):
+    ids = [r.headers["X-Request-ID"] for r in _calls(live_server.url, {})]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 4 for i in ids)
+
+
+def test_the_request_id_is_in_the_problem_body_and_the_log_line(live_server):
+    given = f"trace-{uuid.uuid4().hex}"
+    response = requests.post(live_server.url + "/v1/risk", json={"histology": "granite"},
+                             headers={"X-Request-ID": given}, timeout=10)
+    assert response.json()["request_id"] == given
+    line = live_server.wait_for_record(lambda r: r.get("request_id") == given)
+    assert line["endpoint"] == "/v1/risk"
+    assert line["status"] == 422

@@ -1,0 +1,259 @@
+"""The pages through Flask's test client: form, result, errors, CSRF, headers, languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import riskmodel
+from riskmodel.features import FEATURES
+
+FULL = {
+    "histology": "adenocarcinoma", "t_category": "T4", "n_category": "N3", "stage": "IIIC",
+    "bsp": "positive", "calcium": "2,41", "calcium_unit": "mmol/L", "albumin": "38",
+    "albumin_unit": "g/L", "alp": "120", "alp_unit": "U/L", "cea": "12", "cea_unit": "ng/mL",
+}
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def shown_percent(html: str) -> str:
+    return re.search(r'id="risk-percent">([^<]+)<', html).group(1)
+
+
+def api_percent(client, body: dict) -> str:
+    answer = client.post("/v1/risk", json=body)
+    assert answer.status_code == 200, answer.get_json()
+    return f"{answer.get_json()['percent']:.1f}%"
+
+
+def test_form_has_a_labelled_field_for_every_feature_and_lab_labels_name_their_units(client):
+    html = text_of(client.get("/"))
+    for feature in FEATURES:
+        assert f'for="{feature.name}"' in html or f'id="{feature.name}"' in html
+        if feature.kind == "quantity":
+            assert f'<label for="{feature.name}_unit">' in html
+            label = re.search(rf'<label for="{feature.name}">([^<]+)</label>', html).group(1)
+            assert all(unit in label for unit in feature.units), label
+
+
+def test_form_is_prefilled_from_query_parameters_and_never_submitted(client):
+    response = client.get("/?histology=adenocarcinoma&t_category=T4&calcium=2.41"
+                          "&calcium_unit=mmol/L&patient_name=Doe")
+    html = text_of(response)
+    assert response.status_code == 200
+    assert '<option value="adenocarcinoma" selected>' in html
+    assert '<option value="T4" selected>' in html
+    assert 'name="calcium" value="2.41"' in html
+    assert '<option value="mmol/L" selected>' in html
+    assert 'id="risk-percent"' not in html
+    assert "Doe" not in html
+
+
+def test_empty_form_names_the_empty_fields_that_matter_most_in_reference_order(client):
+    expected = [m.name for m in riskmodel.score(riskmodel.Patient()).missing]
+    html = text_of(client.get("/"))
+    ranked = re.search(r'<aside class="ranked".*?</aside>', html, re.S).group(0)
+    assert re.findall(r'href="#(\w+)"', ranked) == expected
+
+
+def test_the_ranking_follows_a_score_of_what_is_already_filled(client):
+    patient = riskmodel.Patient(histology="squamous", alp=riskmodel.Quantity(150, "U/L"))
+    expected = [m.name for m in riskmodel.score(patient).missing]
+    html = text_of(client.get("/?histology=squamous&alp=150&alp_unit=U/L"))
+    ranked = re.search(r'<aside class="ranked".*?</aside>', html, re.S).group(0)
+    assert re.findall(r'href="#(\w+)"', ranked) == expected
+    assert "alp" not in expected
+
+
+def test_result_shows_the_same_percent_as_the_api_for_the_same_patient(client, submit):
+    response = submit(FULL)
+    assert response.status_code == 200
+    body = {k: v for k, v in FULL.items() if not k.endswith("_unit")}
+    for lab in ("calcium", "albumin", "alp", "cea"):
+        body[lab] = {"value": float(FULL[lab].replace(",", ".")), "unit": FULL[lab + "_unit"]}
+    assert shown_percent(text_of(response)) == api_percent(client, body)
+
+
+def test_a_decimal_comma_gives_the_same_result_as_a_decimal_point(submit):
+    comma = submit({"histology": "squamous", "cea": "7,5", "cea_unit": "ng/mL"})
+    point = submit({"histology": "squamous", "cea": "7.5", "cea_unit": "ng/mL"})
+    assert shown_percent(text_of(comma)) == shown_percent(text_of(point))
+
+
+def test_result_shows_every_term_with_grade_citation_link_and_the_model_identity(client, submit):
+    html = text_of(submit(FULL))
+    model = riskmodel.load_model()
+    for term in model.terms:
+        assert f'class="status-{term.name}"' in html
+    assert 'href="https://doi.org/10.1016/j.lungcan.2009.03.017"' in html
+    assert model.ref.sha256 in html
+    assert model.ref.id in html
+    assert model.ref.version in html
+    assert "not validated" in html
+    assert "95% interval" in html
+    per_100 = riskmodel.score(riskmodel.Patient(
+        histology="adenocarcinoma", t_category="T4", n_category="N3", stage="IIIC", bsp="positive",
+        calcium=riskmodel.Quantity(2.41, "mmol/L"), albumin=riskmodel.Quantity(38, "g/L"),
+        alp=riskmodel.Quantity(120, "U/L"), cea=riskmodel.Quantity(12, "ng/mL"))).per_100
+    assert f"About {per_100} in 100 patients like this one" in html
+    assert html.count('class="icon-with"') + html.count('class="icon-without"') == 100 + 2
+    assert 'href="/model-card"' in html
+    assert "it is not a diagnosis" in html
+
+
+def test_a_sparse_result_names_what_was_missing_the_range_left_and_the_best_next_test(submit):
+    patient = riskmodel.Patient(histology="adenocarcinoma")
+    result = riskmodel.score(patient)
+    html = text_of(submit({"histology": "adenocarcinoma"}))
+    low, high = result.missing_range
+    assert f"{100 * low:.1f}% to {100 * high:.1f}%" in html
+    missing = re.search(r'<section class="missing".*?</section>', html, re.S).group(0)
+    first = missing.split("<li>")[1]
+    assert "narrows the range most" in first
+    label = next(f.label for f in FEATURES if f.name == result.missing[0].name)
+    assert label in first
+
+
+def test_field_errors_sit_next_to_their_fields_are_linked_and_keep_the_input(submit):
+    response = submit({"histology": "squamous", "calcium": "2,4,1", "calcium_unit": "mmol/L",
+                       "alp": "150"})
+    html = text_of(response)
+    assert response.status_code == 422
+    assert 'id="calcium-error"' in html
+    assert 'id="alp_unit-error"' in html
+    assert re.search(r'id="calcium"[^>]*aria-describedby="calcium-hint calcium-error"'
+                     r'[^>]*aria-invalid="true"', html, re.S)
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert 'href="#calcium"' in summary
+    assert 'href="#alp_unit"' in summary
+    assert 'name="calcium" value="2,4,1"' in html
+    assert 'name="alp" value="150"' in html
+    assert '<option value="squamous" selected>' in html
+    assert "Enter a number, such as 2.41 or 2,41." in html
+    assert 'id="risk-percent"' not in html
+
+
+def test_a_stage_that_contradicts_t_and_n_is_explained_next_to_the_stage(submit):
+    html = text_of(submit({"t_category": "T4", "n_category": "N3", "stage": "IA"}))
+    error = re.search(r'id="stage-error">(.*?)</p>', html, re.S).group(1)
+    assert "Stage IA contradicts T4 and N3" in error
+    assert "IIIC" in error
+    assert "T and N give stage IIIC" in html
+
+
+def test_an_empty_submission_asks_for_at_least_one_field(submit):
+    response = submit({})
+    assert response.status_code == 422
+    assert "Fill in at least one field" in text_of(response)
+
+
+def test_a_post_without_its_csrf_token_is_refused_and_the_input_kept(client):
+    response = client.post("/", data={"histology": "squamous", "cea": "7,5"})
+    html = text_of(response)
+    assert response.status_code == 400
+    assert 'id="risk-percent"' not in html
+    assert "The form had expired" in html
+    assert 'name="cea" value="7,5"' in html
+
+
+def test_the_api_is_not_asked_for_a_form_token(client):
+    assert client.post("/v1/risk", json={"histology": "squamous"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/model-card", "/?lang=zh-Hans"])
+def test_pages_send_the_security_headers(client, path):
+    headers = client.get(path).headers
+    assert headers["Content-Security-Policy"] == PAGE_CSP
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_result_and_error_pages_send_the_security_headers_and_are_not_cached(submit):
+    for response in (submit(FULL), submit({"calcium": "x"})):
+        assert response.headers["Content-Security-Policy"] == PAGE_CSP
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pages_hold_no_inline_script_or_style(client, submit):
+    for html in (text_of(client.get("/")), text_of(submit(FULL)),
+                 text_of(client.get("/model-card"))):
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+        assert "<style" not in html
+        assert " style=" not in html
+        assert not re.search(r"\son[a-z]+=", html)
+
+
+def test_the_page_language_follows_accept_language(client):
+    html = text_of(client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}))
+    assert '<html lang="zh-Hans">' in html
+    assert "估计风险" in html
+    html = text_of(client.get("/", headers={"Accept-Language": "fr-FR,en;q=0.5"}))
+    assert '<html lang="en">' in html
+
+
+def test_choosing_a_language_sets_a_cookie_holding_only_the_language(client):
+    response = client.get("/?lang=zh-Hans")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lang=zh-Hans;")
+    assert "SameSite=Lax" in cookie
+    html = text_of(client.get("/", headers={"Accept-Language": "en"}))
+    assert '<html lang="zh-Hans">' in html
+
+
+def test_switching_language_on_a_result_shows_the_same_result_in_that_language(submit):
+    english = text_of(submit(FULL))
+    chinese = text_of(submit({**FULL, "lang": "zh-Hans"}))
+    assert '<html lang="zh-Hans">' in chinese
+    assert "骨转移风险估计" in chinese
+    assert shown_percent(chinese) == shown_percent(english)
+
+
+def test_change_the_inputs_returns_to_the_filled_form(submit):
+    html = text_of(submit({**FULL, "action": "edit"}))
+    assert 'id="patient-form"' in html
+    assert 'name="calcium" value="2,41"' in html
+
+
+def test_an_alert_is_set_apart_and_warnings_are_in_plain_words(submit):
+    html = text_of(submit({"calcium": "2.8", "calcium_unit": "mmol/L"}))
+    alerts = re.search(r'<section class="alerts" role="alert".*?</section>', html, re.S).group(0)
+    assert "hypercalcaemia" in alerts
+    assert "2.80 mmol/L" in alerts
+    assert "Albumin is missing: calcium was used without albumin correction." in html
+
+
+def test_the_model_card_page_shows_the_card_the_api_serves(client):
+    card = client.get("/v1/models/lung-bm-literature").get_json()
+    html = text_of(client.get("/model-card"))
+    assert card["sha256"] in html
+    for key in card:
+        assert f'id="card-{key}"' in html
+    for limitation in card["limitations"]:
+        assert limitation.replace("'", "&#39;") in html
+
+
+def test_an_error_on_a_page_is_an_html_page_not_json(client):
+    response = client.delete("/")
+    assert response.status_code == 405
+    assert response.mimetype == "text/html"
+    assert response.headers["Content-Security-Policy"] == PAGE_CSP
+
+
+def test_a_prefilled_value_the_form_does_not_offer_is_shown_and_refused_on_submit(client,
+                                                                                submit):
+    html = text_of(client.get("/?stage=IV&calcium=2.4&calcium_unit=mg/dl"))
+    assert '<option value="IV" selected>IV</option>' in html
+    assert '<option value="mg/dl" selected>mg/dl</option>' in html
+    response = submit({"stage": "IV", "calcium": "2.4", "calcium_unit": "mg/dl"})
+    refused = text_of(response)
+    assert response.status_code == 422
+    assert 'id="stage-error"' in refused
+    assert "out of scope" in refused
+    assert 'id="calcium_unit-error"' in refused
