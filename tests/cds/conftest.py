@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.riskassessment import RiskAssessment
+from hypothesis import strategies as st
 
 # shared/ sits beside the repository (as CI lays it out), not at a fixed path.
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -203,3 +204,21 @@ class Signer:
                    "jti": jti or str(uuid.uuid4()), **claims}
         headers = {"kid": self.kid, "typ": "JWT", **({"jku": jku} if jku else {})}
         return jwt.encode(payload, self.private, algorithm=self.algorithm, headers=headers)
+
+
+# Malformed JSON to drop into any slot of a request (shared by the robustness tests).
+MALFORMED_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+
+
+def json_slots(value: Any, found: list[tuple[Any, Any]] | None = None) -> list[tuple[Any, Any]]:
+    """Every (container, key) inside ``value``: the places a malformed value can go."""
+    found = [] if found is None else found
+    pairs = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in pairs:
+        found.append((value, key))
+        json_slots(item, found)
+    return found

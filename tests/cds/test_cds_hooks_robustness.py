@@ -3,23 +3,10 @@ OperationOutcome with a 4xx status: never a 500 (in-process, many generated requ
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
-
-
-def _slots(value: Any, found: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    pairs = value.items() if isinstance(value, dict) else enumerate(value) \
-        if isinstance(value, list) else ()
-    for key, item in pairs:
-        found.append((value, key))
-        _slots(item, found)
-    return found
+from .conftest import MALFORMED_JSON, json_slots
 
 
 # ``client`` serves requests independently and ``fixture`` returns fresh copies: safe to share;
@@ -29,10 +16,10 @@ def _slots(value: Any, found: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 @given(data=st.data())
 def test_malformed_request_never_gets_a_500(client, fixture, outcome_check, data):
     request = fixture("cds-request-messy.json")
-    slots = _slots(request, [])
+    slots = json_slots(request)
     for _ in range(data.draw(st.integers(1, 3))):
         container, key = data.draw(st.sampled_from(slots))
-        container[key] = data.draw(JSON)
+        container[key] = data.draw(MALFORMED_JSON)
     response = client.post("/cds-services/lung-bone-mets-risk", json=request)
     assert response.status_code in (200, 400, 412), response.get_data(as_text=True)
     if response.status_code == 200:

@@ -13,6 +13,8 @@ from riskmodel import InvalidInputError, Quantity
 from service import fhir_input
 from service.fhir_reading import Options, Reading
 
+from .conftest import MALFORMED_JSON, json_slots
+
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the fixtures' labs are from 2026-11-20
 PATIENT = "mCODEPatientExample01"
 
@@ -241,20 +243,7 @@ def test_impossible_lab_value_is_dropped_with_a_note_and_the_rest_kept(fixture):
     assert "impossible" in codes_of(reading)
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                    | st.text(max_size=8),
-                    lambda inner: st.lists(inner, max_size=3)
-                    | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
 
-
-def _slots(value: Any, found: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    """Every (container, key) inside ``value``: the places a malformed value can go."""
-    pairs = value.items() if isinstance(value, dict) else enumerate(value) \
-        if isinstance(value, list) else ()
-    for key, item in pairs:
-        found.append((value, key))
-        _slots(item, found)
-    return found
 
 
 # ``fixture`` is a loader returning a fresh copy on each call: safe to share across examples.
@@ -263,10 +252,10 @@ def _slots(value: Any, found: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
 @given(data=st.data())
 def test_any_malformed_part_of_the_data_is_skipped_or_refused_never_a_crash(fixture, data):
     prefetch = fixture("cds-request-messy.json")["prefetch"]
-    slots = _slots(prefetch, [])
+    slots = json_slots(prefetch)
     for _ in range(data.draw(st.integers(1, 4))):
         container, key = data.draw(st.sampled_from(slots))
-        container[key] = data.draw(JSON)
+        container[key] = data.draw(MALFORMED_JSON)
     try:
         reading = read({k: v for k, v in prefetch.items() if isinstance(v, dict)})
         fhir_input.patient_of(reading)
