@@ -134,6 +134,8 @@ def find_problems(raw: Mapping[str, np.ndarray]) -> dict[int, Problems]:
     found: dict[int, Problems] = defaultdict(lambda: defaultdict(list))
 
     def add(mask: np.ndarray, path: str, message) -> None:
+        if not mask.any():  # the usual case: skip the index search
+            return
         for row in np.flatnonzero(mask):
             found[int(row)][path].append(message(int(row)) if callable(message) else message)
 
