@@ -141,10 +141,6 @@ class Model:
         known = [_known(values[name], name) for name in term.used_only_when_missing]
         return np.logical_and.reduce(known) | np.isnan(x)
 
-    def terms_x(self, X: np.ndarray, name: str) -> np.ndarray:
-        """The column of X for the term called ``name``."""
-        return X[:, self.names.index(name)]
-
     # -- scoring ---------------------------------------------------------------------------
     def score_design(self, X: Any) -> Scores:
         """Score encoded rows: risk, contributions, parameter interval, missing range.

@@ -47,16 +47,6 @@ def whole(value: str) -> int:
     return int(digits)
 
 
-def flag(value: str) -> bool:
-    """A yes/no switch."""
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("must be one of 1/0, true/false, yes/no, on/off")
-
-
 def hex_hashes(value: str) -> tuple[str, ...]:
     """Comma-separated SHA-256 hex digests (64 hex characters each), lower-cased."""
     hashes = tuple(h.strip().lower() for h in value.split(",") if h.strip())

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from riskmodel.features import FEATURES, QUANTITIES
+from riskmodel.features import FEATURES
 from schemas import PatientSchema, ScoreRequest, flatten_errors
 
 UNIT = "_unit"
@@ -146,8 +146,3 @@ MESSAGE_KINDS: tuple[tuple[str, str], ...] = (
 def classify(message: str) -> str:
     """The code of an API/engine message ("other" when no phrase matches)."""
     return next((code for phrase, code in MESSAGE_KINDS if phrase in message), "other")
-
-
-def lab_fields() -> tuple[str, ...]:
-    """The names of the lab features (each has a value field and a unit field)."""
-    return tuple(f.name for f in QUANTITIES)
