@@ -30,12 +30,15 @@ class Marginal:
 
 
 def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float,
-                X: np.ndarray) -> Marginal:
+                X: np.ndarray, patterns: dict | None = None) -> Marginal:
     """Marginalise rows of X (NaN = missing) pattern by pattern.
 
     The gradient of the marginal logit with respect to the betas is r (x_bar + d beta0/d beta):
     the delta method for a marginalised row uses ``ratio`` and ``x_bar`` in place of 1 and x.
+    ``patterns`` keeps, across calls with the same terms, each missing pattern's combinations
+    and span (they depend on the terms only).
     """
+    patterns = {} if patterns is None else patterns
     missing = np.isnan(X)
     x_bar = np.where(missing, 0.0, X)
     eta_known = intercept + x_bar @ beta
@@ -44,14 +47,17 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float,
     for code in np.unique(codes[codes > 0]):
         sel = codes == code
         idx = np.flatnonzero(missing[sel][0])
-        values, weights = combinations([terms[j].support() for j in idx])
+        key = tuple(idx.tolist())
+        if key not in patterns:
+            patterns[key] = (*combinations([terms[j].support() for j in idx]),
+                             span([terms[j] for j in idx]))
+        values, weights, spans[sel] = patterns[key]
         sig = expit(eta_known[sel, None] + values @ beta[idx])
         p = sig @ weights
         slope = sig * (1 - sig) * weights
         total = slope.sum(axis=1)
         eta[sel], ratio[sel] = logit(p), total / (p * (1 - p))
         x_bar[np.ix_(sel, idx)] = (slope @ values) / total[:, None]
-        spans[sel] = span([terms[j] for j in idx])
     eta[codes == 0] = eta_known[codes == 0]
     return Marginal(eta, ratio, x_bar, eta_known + spans[:, 0], eta_known + spans[:, 1])
 

@@ -93,6 +93,7 @@ class Model:
         self.intercept_solution = _intercept.solve(self.spec, self.terms)
         self.intercept = self.intercept_solution.value
         self._means = np.array([t.mean() for t in self.terms])
+        self._patterns: dict = {}  # missing pattern -> combinations and span (see marginal)
         self._set_variance_form(self.spec["interval"].get("covariance"))
         # A flat multiply by tiled betas runs at memory speed; broadcasting over rows of k
         # values does not.
@@ -216,7 +217,7 @@ class Model:
 
     def _score_missing(self, X: np.ndarray, rows: np.ndarray, out: Scores) -> None:
         """Score again, marginalised, the rows that hold a missing value."""
-        found = marginalise(self.terms, self.beta, self.intercept, X)
+        found = marginalise(self.terms, self.beta, self.intercept, X, self._patterns)
         variance = found.ratio ** 2 * self._variance(found.x_bar)
         p, low, high = np.empty(len(X)), np.empty(len(X)), np.empty(len(X))
         self._bounds(found.logit, variance, p, low, high)

@@ -71,16 +71,26 @@ class Term:
         return f"value {values} {self.unit}, {ref['basis']}"
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
-        """Values x can take in the reference population, with their probabilities."""
+        """Values x can take in the reference population, with their probabilities.
+
+        The arrays are computed once and read-only (every missing value asks for them).
+        """
+        return self._support
+
+    @cached_property
+    def _support(self) -> tuple[np.ndarray, np.ndarray]:
         ref = self.reference
         if "prevalence" in ref:
             p = float(ref["prevalence"])
-            return np.array([0.0, 1.0]), np.array([1.0 - p, p])
-        values = np.array([float(d["value"]) for d in ref["distribution"]])
-        weights = np.array([float(d["weight"]) for d in ref["distribution"]])
-        if self.cap is not None:
-            values = np.minimum(values, self.cap)
-        return values, weights / weights.sum()
+            values, weights = np.array([0.0, 1.0]), np.array([1.0 - p, p])
+        else:
+            values = np.array([float(d["value"]) for d in ref["distribution"]])
+            weights = np.array([float(d["weight"]) for d in ref["distribution"]])
+            if self.cap is not None:
+                values = np.minimum(values, self.cap)
+            weights = weights / weights.sum()
+        values.flags.writeable = weights.flags.writeable = False
+        return values, weights
 
     def span(self) -> tuple[float, float]:
         """Lowest and highest value x can take (not weighted)."""
@@ -93,15 +103,20 @@ class Term:
         values, weights = self.support()
         return float(values @ weights)
 
+    @cached_property
+    def _x_of_category(self) -> dict[str, float]:
+        """x of each known category of a binary term (unknown codes are absent: NaN)."""
+        feature = BY_NAME[self.input]
+        return {c: float(c in self.fires_when) for c in feature.categories
+                if c not in feature.missing_codes}
+
     def encode(self, column: np.ndarray) -> np.ndarray:
         """x for each row: 0/1 (binary, threshold), capped value (linear), NaN when missing.
 
         ``column`` holds category strings (None when missing) or canonical numbers (NaN).
         """
         if self.kind == "binary":
-            feature = BY_NAME[self.input]
-            mapping = {c: float(c in self.fires_when) for c in feature.categories
-                       if c not in feature.missing_codes}
+            mapping = self._x_of_category
             return np.fromiter((mapping.get(v, np.nan) if isinstance(v, str) else np.nan
                                 for v in column), dtype=float, count=len(column))
         values = np.asarray(column, dtype=float)
