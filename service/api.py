@@ -27,6 +27,8 @@ bp = Blueprint("api", __name__, url_prefix="/v1")
 RENDERERS = "bmrisk.result_renderers"
 ResultRenderer = Callable[[Result, ScoreRequest, Model], Response]
 _PATIENT = PatientSchema()
+# Accept headers that can only mean JSON (most API clients): no negotiation needed.
+_PLAIN_ACCEPT = frozenset({None, "", "*/*", JSON})
 
 
 def register_result_renderer(app: Flask, media_type: str, render: ResultRenderer) -> None:
@@ -47,7 +49,9 @@ def create_score() -> Response:
 def render_result(result: Result, score_request: ScoreRequest, model: Model) -> Response:
     """The response for one result in the media type the client prefers (JSON by default)."""
     renderers: dict[str, ResultRenderer] = current_app.extensions.get(RENDERERS, {})
-    best = request.accept_mimetypes.best_match([JSON, *renderers], default=JSON)
+    accept = request.headers.get("Accept")
+    best = JSON if accept in _PLAIN_ACCEPT else request.accept_mimetypes.best_match(
+        [JSON, *renderers], default=JSON)
     if best in renderers:
         return renderers[best](result, score_request, model)
     return current_app.json.response(result_payload(

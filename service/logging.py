@@ -6,7 +6,6 @@ through ``log_event``, which keeps only the field names below and drops the rest
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import orjson
 from flask import Flask, g, request
 
 LOGGER = "bmrisk"
@@ -79,7 +79,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             line["error_type"] = record.exc_info[0].__name__
             line["frames"] = frames(record.exc_info[2])
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return orjson.dumps(line, default=str).decode()
 
 
 def frames(tb: TracebackType | None) -> list[str]:

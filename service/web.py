@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, Request, Response, g, render_template, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -48,9 +49,20 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     # The session cookie carries only the form's CSRF token; it never goes to another site.
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.session_interface = CookieOnlyWhenSentSessions()
     app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
                                  language_url=language_url)
     add_renderer(app, is_page_request, render_error_page)
+
+
+class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signer for a request that sent no
+    session cookie (every API call): such a session starts empty either way."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 @bp.context_processor
