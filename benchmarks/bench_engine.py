@@ -6,7 +6,9 @@ Run: .venv/bin/python benchmarks/bench_engine.py
    seed). The engine's ``score_design`` (probability, contributions, parameter interval) and
    ``LogisticRegression.predict_proba`` with the model's coefficients (no fit) score the same
    X, interleaved for 9 rounds; medians (and best rounds, less sensitive to other load on
-   the machine) are compared. Target: engine <= 1.5 x sklearn.
+   the machine) are compared. Target: engine <= 1.5 x sklearn. Then the floor: bare numpy
+   computing only the risk and the contributions (no interval) against the same sklearn, to
+   show what the required outputs cost any implementation.
 2. The same with 10% of the values missing (marginalised), for information.
 3. Memory: 1M then 2M rows scored in chunks of 100k (tracemalloc peak and peak RSS);
    the second million must not add memory.
@@ -21,6 +23,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_info
 
@@ -89,6 +92,35 @@ def compare(model: riskmodel.Model, X: np.ndarray, label: str,
                            else " (no target: information only)"))
 
 
+def floor(model: riskmodel.Model, X: np.ndarray) -> None:
+    """What any numpy implementation must spend, next to sklearn, interleaved as above.
+
+    The engine must hand back the contributions (an n x k matrix: 8 values per row where
+    predict_proba returns 2) and an interval (at least one more exponential per row). The
+    bare numpy floor for the risk and the contributions alone, with no interval, shows how
+    much of the target that output leaves for everything else.
+    """
+    twin, beta = sklearn_twin(model), model.beta
+
+    def risk_and_contributions():
+        return X * beta, expit(X @ beta + model.intercept)
+
+    runs = {"sklearn": lambda: twin.predict_proba(X), "numpy floor": risk_and_contributions,
+            "engine": lambda: model.score_design(X)}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(ROUNDS):
+        for name, run in runs.items():
+            times[name].append(timed(run))
+    s = statistics.median(times["sklearn"])
+    print(f"[floor] {len(X):,} rows, median of {ROUNDS} interleaved rounds")
+    print(f"  numpy floor, risk + contributions only (X * beta; expit(X @ beta + b0)): "
+          f"{statistics.median(times['numpy floor']) * 1e3:6.1f} ms, ratio "
+          f"{statistics.median(times['numpy floor']) / s:.2f} to sklearn")
+    print(f"  engine, risk + contributions + interval + missing range:                "
+          f"{statistics.median(times['engine']) * 1e3:6.1f} ms, ratio "
+          f"{statistics.median(times['engine']) / s:.2f} to sklearn")
+
+
 def check_agreement(model: riskmodel.Model, X: np.ndarray) -> None:
     engine = model.score_design(X).probability
     sklearn = sklearn_twin(model).predict_proba(X)[:, 1]
@@ -147,6 +179,7 @@ def main() -> None:
           f"{model.score_design(X).probability.mean():.4f} (baseline {model.baseline})")
     compare(model, X, "complete rows")
     check_agreement(model, X)
+    floor(model, X)
     holes = with_missing(X, 0.10, rng)
     print(f"  rows with a missing value: {np.isnan(holes).any(axis=1).mean():.1%}")
     compare(model, holes, "10% of values missing (information only)", X_sklearn=X)

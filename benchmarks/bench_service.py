@@ -1,5 +1,6 @@
 """Service benchmark: /v1/risk against a bare Flask echo under the same gunicorn settings (wrk),
-a 10,000-patient batch end to end, and a worker killed under load.
+with the stages between them (schema only, then scoring without the service's middleware), a
+10,000-patient batch end to end, and a worker killed under load.
 
 Run: .venv/bin/python benchmarks/bench_service.py   (needs /usr/bin/wrk: make bench-deps)
 Targets: /v1/risk throughput >= 0.8 x the echo's, zero errors; batch of 10,000 under 1 s.
@@ -136,19 +137,41 @@ def show(name: str, r: dict[str, float]) -> None:
           f"socket errors {r['errors']}")
 
 
-def compare(service: Server, echo: Server, script: Path) -> None:
-    """Interleave the two targets twice; print each run and the totals' ratio."""
+def compare(service: Server, bare: Server, script: Path) -> None:
+    """Interleave the targets twice; print each run, the ratio to /echo, and the ladder.
+
+    The bare app's /validate and /score add the schema, then scoring and rendering, to /echo:
+    the ladder shows what each stage costs a request on a worker, and so the highest ratio a
+    service doing that much could reach.
+    """
+    targets = {"/v1/risk": service.url + "/v1/risk", "/echo": bare.url + "/echo",
+               "/validate": bare.url + "/validate", "/score": bare.url + "/score"}
     print(f"\n== Throughput: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION_S} s "
           "per run, interleaved twice")
-    runs: dict[str, list[dict[str, float]]] = {"/v1/risk": [], "/echo": []}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for _ in range(2):
-        for name, url in (("/v1/risk", service.url + "/v1/risk"), ("/echo", echo.url + "/echo")):
+        for name, url in targets.items():
             runs[name].append(wrk(url, script))
             show(name, runs[name][-1])
-    risk, bare = (sum(r["rps"] for r in runs[n]) / 2 for n in ("/v1/risk", "/echo"))
+    rps = {name: sum(r["rps"] for r in rs) / len(rs) for name, rs in runs.items()}
     errors = sum(r["errors"] + r["non_2xx"] for rs in runs.values() for r in rs)
-    print(f"  mean: /v1/risk {risk:.0f} req/s, /echo {bare:.0f} req/s, "
-          f"ratio {risk / bare:.2f} (target >= 0.80); errors and non-2xx in all runs: {errors}")
+    print(f"  mean: /v1/risk {rps['/v1/risk']:.0f} req/s, /echo {rps['/echo']:.0f} req/s, "
+          f"ratio {rps['/v1/risk'] / rps['/echo']:.2f} (target >= 0.80); errors and non-2xx "
+          f"in all runs: {errors}")
+    # Machine time per request (cores / throughput; wrk shares the cores, equally for every
+    # target): what each stage adds on top of the last.
+    cores = os.cpu_count() or 1
+    cost = {name: cores / value * 1e6 for name, value in rps.items()}
+    print(f"  ladder (core-microseconds per request = {cores} cores / throughput; ratio to /echo):")
+    previous = None
+    for name, label in (("/echo", "bare Flask echo"),
+                        ("/validate", "+ schema load (marshmallow and the engine's rules)"),
+                        ("/score", "+ score, explain, render (orjson)"),
+                        ("/v1/risk", "+ the service: ids, logs, metrics, auth, envelope")):
+        added = "" if previous is None else f"  (+{cost[name] - cost[previous]:.0f})"
+        print(f"    {name:<10} {cost[name]:7.0f} us{added:<10} ratio "
+              f"{rps[name] / rps['/echo']:.2f}  {label}")
+        previous = name
 
 
 def time_batch(service: Server) -> None:
@@ -246,15 +269,15 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bmrisk-bench-"))
     rng = random.Random(42)
     script = lua_script(workdir, [json.dumps(patient(rng)) for _ in range(64)])
-    service, echo = Server(SERVICE_APP, workdir), Server(ECHO_APP, workdir)
+    service, bare = Server(SERVICE_APP, workdir), Server(ECHO_APP, workdir)
     try:
         print(f"gunicorn.conf.py settings; {os.cpu_count()} CPUs; 64 distinct patients per run")
-        compare(service, echo, script)
+        compare(service, bare, script)
         time_batch(service)
         kill_a_worker(service, script)
     finally:
         service.stop()
-        echo.stop()
+        bare.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
