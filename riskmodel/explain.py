@@ -6,6 +6,7 @@ Explaining one patient is explaining a batch of one row, so the two cannot disag
 from __future__ import annotations
 
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from scipy.special import expit
@@ -86,6 +87,7 @@ def _terms(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[TermRes
     x, not_used = rows.X[i], rows.not_used[i]
     contributions, without = rows.contributions[i], rows.without[i]
     albumin_known = rows.values["albumin"][i] == rows.values["albumin"][i]
+    notes = _notes(model)
     found = []
     for j, term in enumerate(model.terms):
         missing = x[j] != x[j]
@@ -101,14 +103,28 @@ def _terms(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[TermRes
             fired = None if missing else value > limit
         status = "not_used" if not_used[j] else "missing" if missing else (
             "fired" if fired else "not_fired")
+        key = (j, status, albumin_known,
+               status == "not_used" and getattr(patient, term.input) is None)
+        note = notes.get(key)
+        if note is None:
+            note = notes[key] = _term_note(term, status, albumin_known, patient)
         found.append(TermResult(
             term.name, term.label, status, fired, value, unit, term.beta, term.se,
-            contributions[j], without[j], term.grade, term.citation_brief,
-            _term_note(term, status, albumin_known, patient)))
+            contributions[j], without[j], term.grade, term.citation_brief, note))
     return tuple(found)
 
 
+def _notes(model: Model) -> dict:
+    """The model's term notes, by term, status, albumin known and input missing (a few
+    dozen in all, so they are written once per model and kept while the model lives)."""
+    return _NOTES.setdefault(model, {})
+
+
+_NOTES: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def _term_note(term, status: str, albumin_known: bool, patient: Patient) -> str:
+    """The note on a term; it depends on the patient only through ``_terms``'s note key."""
     notes = []
     if status == "not_used":
         notes.append(_not_used_note(term, patient))
