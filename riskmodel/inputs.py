@@ -252,7 +252,7 @@ def _check_cross_fields(raw, add) -> None:
         return
     skip = no_invasive.tolist() if no_invasive is not None else None
     combos: dict[tuple[Any, Any, Any], list[int]] = defaultdict(list)
-    for row, combo in enumerate(zip(t.tolist(), nn.tolist(), stage.tolist())):
+    for row, combo in enumerate(zip(t.tolist(), nn.tolist(), stage.tolist(), strict=True)):
         if combo[2] in checkable and not (skip and skip[row]):
             combos[combo].append(row)
     for (t_cat, n_cat, given), members in combos.items():
