@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 try:
     __version__ = version("bmrisk")  # the package version (pyproject.toml), one source of truth
@@ -47,6 +48,10 @@ def _init_core(app: Flask) -> None:
     from .registry import EXTENSION, Registry
 
     app.json = OrjsonProvider(app)
+    hops = app.config["PROXY_HOPS"]
+    if hops:  # scheme, host, port, prefix and client address as the proxies received them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
     service_logging.configure(app.config["LOG_LEVEL"])
     request_context.init_app(app)
     errors.init_app(app)

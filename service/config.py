@@ -47,6 +47,14 @@ def whole(value: str) -> int:
     return int(digits)
 
 
+def count(value: str) -> int:
+    """A whole number, zero or more."""
+    digits = value.strip().replace("_", "")
+    if not digits.isdigit():
+        raise ValueError("must be a whole number, 0 or more")
+    return int(digits)
+
+
 def hex_hashes(value: str) -> tuple[str, ...]:
     """Comma-separated SHA-256 hex digests (64 hex characters each), lower-cased."""
     hashes = tuple(h.strip().lower() for h in value.split(",") if h.strip())
@@ -77,6 +85,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PUBLIC_URL", None, text,
             "External base URL used in links (e.g. https://risk.example.org); "
             "default: the URL of each request."),
+    Setting("PROXY_HOPS", 0, count,
+            "Reverse proxies in front of the service whose X-Forwarded-For, -Proto, -Host, "
+            "-Port and -Prefix headers are trusted (werkzeug ProxyFix). 0: those headers are "
+            "ignored. Set it to the number of proxies, never more: a client can forge the rest."),
     Setting("MAX_CONTENT_LENGTH", 8 * 1024 * 1024, whole,
             "Largest request body in bytes (413 above it); sized for a 10,000-patient batch."),
     Setting("LOG_LEVEL", "INFO", log_level, "Lowest level of the JSON log lines on stderr."),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,7 @@ def test_variables_without_the_prefix_are_ignored():
 @pytest.mark.parametrize(("name", "value"), [("BMRISK_MAX_CONTENT_LENGTH", "big"),
                                              ("BMRISK_MAX_CONTENT_LENGTH", "-5"),
                                              ("BMRISK_LOG_LEVEL", "loud"),
+                                             ("BMRISK_PROXY_HOPS", "-1"),
                                              ("BMRISK_API_KEY_HASHES", "my-secret-key")])
 def test_a_bad_value_names_the_variable_and_never_echoes_it(name, value):
     with pytest.raises(ConfigError, match=name) as raised:
@@ -71,3 +74,40 @@ def test_the_readme_documents_every_setting():
     documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", README.read_text("utf-8")))
     assert {s.env for s in settings_of(modules)} <= documented
     assert {"BMRISK_WORKERS", "BMRISK_THREADS", "BMRISK_TIMEOUT"} <= documented
+
+
+_FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "risk.example.org",
+              "X-Forwarded-Prefix": "/bmrisk"}
+
+
+def _servers_url(app, headers) -> str:
+    return app.test_client().get("/openapi.json", headers=headers).get_json()["servers"][0]["url"]
+
+
+def test_forwarded_headers_are_ignored_unless_proxies_are_trusted():
+    """A client cannot move the service's links (or the CDS JWT audience) by sending headers."""
+    app = create_app({"TESTING": True})
+    assert app.config["PROXY_HOPS"] == 0
+    assert _servers_url(app, _FORWARDED) == "http://localhost"
+
+
+def test_a_trusted_proxy_sets_scheme_host_and_path_prefix_of_links():
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1})
+    assert _servers_url(app, _FORWARDED) == "https://risk.example.org/bmrisk"
+    assert _servers_url(app, {}) == "http://localhost"  # no proxy headers: as before
+
+
+def test_only_the_trusted_number_of_proxies_is_believed():
+    """With one proxy trusted, a forged first hop in a list is ignored: the proxy's own entry
+    (the last one) wins."""
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1})
+    forged = {"X-Forwarded-Proto": "http, https",
+              "X-Forwarded-Host": "evil.example, risk.example.org"}
+    assert _servers_url(app, forged) == "https://risk.example.org"
+
+
+def test_a_live_server_behind_a_trusted_proxy_links_to_the_public_address(server_factory):
+    server = server_factory({"BMRISK_PROXY_HOPS": "1"})
+    request = urllib.request.Request(server.url + "/openapi.json", headers=_FORWARDED)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["servers"][0]["url"] == "https://risk.example.org/bmrisk"
