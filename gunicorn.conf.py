@@ -48,7 +48,9 @@ bind = [f"[{_host}]:{os.environ.get('PORT', '8000')}" if ":" in _host
 # One worker process per core: scoring is CPU-bound numpy work, so more would only contend.
 workers = _env_int("BMRISK_WORKERS", 2)
 # Threads keep idle keep-alive connections and I/O from blocking a worker; CPU stays GIL-bound.
-worker_class = "gthread"
+# gunicorn's gthread worker, except that a request gunicorn itself refuses (malformed request
+# line, oversized headers) gets the service's problem+json and is logged without its text.
+worker_class = "service.gunicorn_worker.ThreadWorker"
 threads = _env_int("BMRISK_THREADS", 4)
 # Load and verify the models once in the master: a bad model stops the boot before any fork,
 # and workers share the loaded models' memory copy-on-write.

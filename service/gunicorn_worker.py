@@ -1,0 +1,92 @@
+"""gunicorn's gthread worker, with the errors gunicorn answers itself in the service's shape.
+
+A request gunicorn cannot parse (a malformed request line, an oversized header set, a bad
+header name) never reaches Flask: gunicorn answers with an HTML page quoting the offending part
+of the request, and logs that part. Here the answer is the service's RFC 9457 problem+json
+with a request id and a fixed detail, and the log line names the error's type, never its text
+(a request line carries the query string). Which status each error gets is gunicorn's choice,
+unchanged.
+
+Set in gunicorn.conf.py: ``worker_class = "service.gunicorn_worker.ThreadWorker"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from gunicorn import util
+from gunicorn.http import errors as http_errors
+from gunicorn.workers import gthread
+
+from .errors import PROBLEM_JSON
+from .logging import frames, log_event
+from .request_context import API_CSP, REQUEST_ID_HEADER
+
+# gunicorn's own statuses for the request errors it detects (gunicorn.workers.base); any
+# other client error is a 400.
+_STATUS_BY_ERROR = (
+    ("LimitRequestLine", 414), ("LimitRequestHeaders", 431),
+    ("UnsupportedTransferCoding", 501), ("ExpectationFailed", 417),
+    ("ForbiddenProxyRequest", 403), ("ConfigurationProblem", 500),
+)
+_CLIENT_ERRORS = tuple(getattr(http_errors, name) for name in (
+    "InvalidRequestLine", "InvalidRequestMethod", "InvalidHTTPVersion", "InvalidHeader",
+    "InvalidHeaderName", "LimitRequestLine", "LimitRequestHeaders", "InvalidProxyLine",
+    "ForbiddenProxyRequest", "InvalidSchemeHeaders", "UnsupportedTransferCoding",
+    "ConfigurationProblem", "ObsoleteFolding", "ExpectationFailed", "InvalidChunkSize",
+    "ChunkMissingTerminator", "InvalidChunkExtension", "InvalidH2CPreface")
+    if hasattr(http_errors, name))
+_DETAILS = {
+    400: "The request is not valid HTTP/1.1 (request line, header or chunk framing).",
+    403: "The request was refused.",
+    414: "The request line (method, path and query string) is too long.",
+    417: "The Expect header cannot be met; send the body without it.",
+    431: "The request headers are too many or too large.",
+    500: "The service failed to handle this request. Quote the request id when reporting it.",
+    501: "The request uses a transfer coding this service does not accept.",
+}
+
+
+def status_of(error: BaseException) -> int:
+    """The status gunicorn gives ``error``: 4xx/501 for what the client sent, else 500."""
+    if isinstance(error, ssl.SSLError):
+        return 403
+    if not isinstance(error, _CLIENT_ERRORS):
+        return 500
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return next((status for name, status in _STATUS_BY_ERROR if name in names), 400)
+
+
+def problem_response(status: int, request_id: str) -> bytes:
+    """A complete HTTP/1.1 response carrying the problem+json body of ``status``."""
+    reason = HTTPStatus(status).phrase
+    body = orjson.dumps({"type": "about:blank", "title": reason, "status": status,
+                         "detail": _DETAILS.get(status, reason), "request_id": request_id})
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n"
+            f"{REQUEST_ID_HEADER}: {request_id}\r\nCache-Control: no-store\r\n"
+            f"X-Content-Type-Options: nosniff\r\nContent-Security-Policy: {API_CSP}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+class ThreadWorker(gthread.ThreadWorker):
+    """The gthread worker; only the answer to errors raised outside the app differs."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        status, request_id = status_of(exc), str(uuid.uuid4())
+        if status < 500 or status == 501:
+            log_event("invalid_request", level=logging.WARNING, request_id=request_id,
+                      status=status, error_type=type(exc).__name__)
+        else:
+            log_event("request_failed", level=logging.ERROR, request_id=request_id,
+                      status=status, error_type=type(exc).__name__,
+                      frames=frames(exc.__traceback__))
+        try:
+            util.write_nonblock(client, problem_response(status, request_id))
+        except Exception:  # the client may be gone: nothing left to tell it
+            log_event("error_not_sent", level=logging.DEBUG, request_id=request_id)
