@@ -4,7 +4,7 @@ with the stages between them (schema only, then scoring without the service's mi
 
 Run: .venv/bin/python benchmarks/bench_service.py   (needs /usr/bin/wrk: make bench-deps)
 Targets: /v1/risk throughput >= 0.8 x the echo's, zero errors; batch of 10,000 under 1 s.
-Loads only 127.0.0.1, for a bounded time (about 90 s in all).
+Loads only 127.0.0.1, for a bounded time (about 2.5 minutes in all).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 SERVICE_APP = "service:create_app()"
 ECHO_APP = "benchmarks.echo_app:create_app()"
-DURATION_S, THREADS, CONNECTIONS = 10, 2, 16
+DURATION_S, ROUNDS, THREADS, CONNECTIONS = 5, 5, 2, 16
 BATCH_ROWS = 10_000
 LUA = """
 wrk.method = "POST"
@@ -138,40 +138,52 @@ def show(name: str, r: dict[str, float]) -> None:
 
 
 def compare(service: Server, bare: Server, script: Path) -> None:
-    """Interleave the targets twice; print each run, the ratio to /echo, and the ladder.
+    """Rounds of every target in turn (order rotated each round); medians and paired ratios.
 
-    The bare app's /validate and /score add the schema, then scoring and rendering, to /echo:
-    the ladder shows what each stage costs a request on a worker, and so the highest ratio a
-    service doing that much could reach.
+    The machine is shared and its speed drifts within a minute, so each round's ratio to the
+    /echo run of the same round is taken, and the median over rounds is reported. The bare
+    app's /validate and /score add the schema, then scoring and rendering, to /echo: the ladder
+    shows what each stage costs a request, and so the highest ratio such a service can reach.
     """
-    targets = {"/v1/risk": service.url + "/v1/risk", "/echo": bare.url + "/echo",
-               "/validate": bare.url + "/validate", "/score": bare.url + "/score"}
+    targets = {"/echo": bare.url + "/echo", "/validate": bare.url + "/validate",
+               "/score": bare.url + "/score", "/v1/risk": service.url + "/v1/risk"}
+    names = list(targets)
     print(f"\n== Throughput: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION_S} s "
-          "per run, interleaved twice")
+          f"per run, {ROUNDS} rounds, each target once per round (order rotated)")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
-    for _ in range(2):
-        for name, url in targets.items():
-            runs[name].append(wrk(url, script))
-            show(name, runs[name][-1])
-    rps = {name: sum(r["rps"] for r in rs) / len(rs) for name, rs in runs.items()}
+    for round_ in range(ROUNDS):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            runs[name].append(wrk(targets[name], script))
+        print(f"  round {round_ + 1}: " + "  ".join(
+            f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
+    for name in names:
+        show(name, _median_run(runs[name]))
+    paired = {name: statistics.median(r["rps"] / e["rps"] for r, e in
+                                      zip(runs[name], runs["/echo"], strict=True))
+              for name in names}
     errors = sum(r["errors"] + r["non_2xx"] for rs in runs.values() for r in rs)
-    print(f"  mean: /v1/risk {rps['/v1/risk']:.0f} req/s, /echo {rps['/echo']:.0f} req/s, "
-          f"ratio {rps['/v1/risk'] / rps['/echo']:.2f} (target >= 0.80); errors and non-2xx "
-          f"in all runs: {errors}")
+    print(f"  /v1/risk / /echo, median of the rounds' ratios: {paired['/v1/risk']:.2f} "
+          f"(target >= 0.80); errors and non-2xx in all runs: {errors}")
     # Machine time per request (cores / throughput; wrk shares the cores, equally for every
-    # target): what each stage adds on top of the last.
+    # target): what each stage adds on top of the last, from the paired ratios.
     cores = os.cpu_count() or 1
-    cost = {name: cores / value * 1e6 for name, value in rps.items()}
-    print(f"  ladder (core-microseconds per request = {cores} cores / throughput; ratio to /echo):")
+    echo_cost = cores / statistics.median(r["rps"] for r in runs["/echo"]) * 1e6
+    cost = {name: echo_cost / paired[name] for name in names}
+    print(f"  ladder (core-microseconds per request = {cores} cores / throughput, scaled to the "
+          "median /echo; ratio to /echo):")
     previous = None
     for name, label in (("/echo", "bare Flask echo"),
                         ("/validate", "+ schema load (marshmallow and the engine's rules)"),
                         ("/score", "+ score, explain, render (orjson)"),
                         ("/v1/risk", "+ the service: ids, logs, metrics, auth, envelope")):
-        added = "" if previous is None else f"  (+{cost[name] - cost[previous]:.0f})"
-        print(f"    {name:<10} {cost[name]:7.0f} us{added:<10} ratio "
-              f"{rps[name] / rps['/echo']:.2f}  {label}")
+        added = "" if previous is None else f"  ({cost[name] - cost[previous]:+.0f})"
+        print(f"    {name:<10} {cost[name]:7.0f} us{added:<10} ratio {paired[name]:.2f}  {label}")
         previous = name
+
+
+def _median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median throughput (its latencies are shown with it)."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
 
 def time_batch(service: Server) -> None:
