@@ -65,8 +65,14 @@ def create_batch_scores() -> Response:
     # Some 10^6 acyclic objects live until the response is built: collections would only rescan
     # them (about a quarter of the time of a 10,000-row batch).
     with paused_gc():
-        outcomes, models = score_rows(load_batch(json_body()), registry)
-        return current_app.json.response(batch_body(outcomes, models, registry.default))
+        decoded = json_body()
+        outcomes, models = score_rows(load_batch(decoded), registry)
+        body = batch_body(outcomes, models, registry.default)
+        response = current_app.json.response(body)
+    # Freeing them takes about 60 ms for 10,000 rows: do it once the body has been sent.
+    kept = [decoded, outcomes, body]
+    response.call_on_close(kept.clear)
+    return response
 
 
 def score_rows(loaded: Sequence[ScoreRequest | RowError],
