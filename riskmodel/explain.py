@@ -29,21 +29,17 @@ def assess_many(model: Model, patients: Sequence[Patient]) -> list[Result]:
     if not patients:
         return []
     design, scores = model.score_table(canonical_table(raw_table(patients)))
-    rows = _Rows(design, scores, _risks_without(model, design, scores),
-                 _narrowing(model, design, scores))
-    return [_result(model, rows, patient, i) for i, patient in enumerate(patients)]
+    without = _risks_without(model, design, scores)
+    rows = _Rows(design, scores, _narrowing(model, design, scores))
+    terms = _terms(model, design, scores, without, patients)
+    return [_result(model, rows, patient, i, terms[i]) for i, patient in enumerate(patients)]
 
 
 class _Rows:
     """The arrays of a scored batch as Python lists: per-row access without numpy scalars."""
 
-    def __init__(self, design: Design, scores: Scores, without, narrowing):
-        self.X = design.X.tolist()
-        self.not_used = design.not_used.tolist()
-        self.values = {k: np.asarray(v, dtype=float).tolist() for k, v in design.values.items()
-                       if np.asarray(v).dtype.kind == "f"}
-        self.contributions = scores.contributions.tolist()
-        self.without = without.tolist()
+    def __init__(self, design: Design, scores: Scores, narrowing):
+        self.values = _numeric_values(design)
         self.narrowing = narrowing.tolist()
         self.probability = scores.probability.tolist()
         self.logit = scores.logit.tolist()
@@ -64,7 +60,14 @@ def _risks_without(model: Model, design: Design, scores: Scores) -> np.ndarray:
     return np.where(design.not_used, scores.probability[:, None], out)
 
 
-def _result(model: Model, rows: _Rows, patient: Patient, i: int) -> Result:
+def _numeric_values(design: Design) -> dict[str, list[float]]:
+    """The numeric inputs used (canonical units), as lists."""
+    return {k: np.asarray(v, dtype=float).tolist() for k, v in design.values.items()
+            if np.asarray(v).dtype.kind == "f"}
+
+
+def _result(model: Model, rows: _Rows, patient: Patient, i: int,
+            terms: tuple[TermResult, ...]) -> Result:
     p = rows.probability[i]
     missing_range = None
     if rows.missing_low[i] == rows.missing_low[i]:
@@ -74,7 +77,7 @@ def _result(model: Model, rows: _Rows, patient: Patient, i: int) -> Result:
         percent=round(100 * p, 1), per_100=round(100 * p), band=model.band(p),
         interval=Interval(model.level, rows.low[i], rows.high[i]),
         missing_range=missing_range,
-        terms=_terms(model, rows, patient, i),
+        terms=terms,
         missing=_missing(model, rows.narrowing[i]),
         warnings=_warnings(model, rows, patient, i),
         alerts=_alerts(model, rows, i),
@@ -83,35 +86,47 @@ def _result(model: Model, rows: _Rows, patient: Patient, i: int) -> Result:
     )
 
 
-def _terms(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[TermResult, ...]:
-    x, not_used = rows.X[i], rows.not_used[i]
-    contributions, without = rows.contributions[i], rows.without[i]
-    albumin_known = rows.values["albumin"][i] == rows.values["albumin"][i]
+def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
+           patients: Sequence[Patient]) -> list[tuple[TermResult, ...]]:
+    """Every row's terms, built term by term (a column at a time), then zipped into rows."""
+    values = _numeric_values(design)
+    albumin_known = [a == a for a in values["albumin"]]
     notes = _notes(model)
-    found = []
+    # One conversion per array (a single patient would pay for 32 small ones otherwise).
+    xs, not_used = design.X.T.tolist(), design.not_used.T.tolist()
+    contributions, withouts = scores.contributions.T.tolist(), without.T.tolist()
+    columns = []
     for j, term in enumerate(model.terms):
-        missing = x[j] != x[j]
+        x = xs[j]
+        missing = [v != v for v in x]
+        given = [getattr(p, term.input) for p in patients]
         if term.kind == "binary":
-            value, unit = getattr(patient, term.input), None
-            fired = None if missing else x[j] > 0
+            used, unit = given, None
+            fired = [None if m else v > 0 for v, m in zip(x, missing, strict=True)]
         else:
-            value = None if missing else rows.values[term.input][i]
-            if value is not None and term.cap is not None:
-                value = min(value, term.cap)
-            unit = term.unit
+            cap, unit = term.cap, term.unit
             limit = term.elevated_above if term.kind == "linear" else term.threshold
-            fired = None if missing else value > limit
-        status = "not_used" if not_used[j] else "missing" if missing else (
-            "fired" if fired else "not_fired")
-        key = (j, status, albumin_known,
-               status == "not_used" and getattr(patient, term.input) is None)
-        note = notes.get(key)
-        if note is None:
-            note = notes[key] = _term_note(term, status, albumin_known, patient)
-        found.append(TermResult(
-            term.name, term.label, status, fired, value, unit, term.beta, term.se,
-            contributions[j], without[j], term.grade, term.citation_brief, note))
-    return tuple(found)
+            used = [None if m else v if cap is None else min(v, cap)
+                    for v, m in zip(values[term.input], missing, strict=True)]
+            fired = [None if v is None else v > limit for v in used]
+        status = ["not_used" if n else "missing" if m else "fired" if f else "not_fired"
+                  for n, m, f in zip(not_used[j], missing, fired, strict=True)]
+        note = []
+        for i, state in enumerate(status):
+            key = (j, state, albumin_known[i], state == "not_used" and given[i] is None)
+            if key not in notes:
+                notes[key] = _term_note(term, state, albumin_known[i], patients[i])
+            note.append(notes[key])
+        static = (term.beta, term.se)
+        columns.append([_term_result((term.name, term.label, st, f, v, unit, *static, c, w,
+                                      term.grade, term.citation_brief, nt))
+                        for st, f, v, c, w, nt in zip(
+                            status, fired, used, contributions[j], withouts[j], note,
+                            strict=True)])
+    return list(zip(*columns, strict=True))
+
+
+_term_result = TermResult._make
 
 
 def _notes(model: Model) -> dict:
