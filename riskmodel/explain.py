@@ -31,7 +31,7 @@ def assess_many(model: Model, patients: Sequence[Patient]) -> list[Result]:
     design, scores = model.score_table(canonical_table(raw_table(patients)))
     without = _risks_without(model, design, scores)
     rows = _Rows(design, scores, _narrowing(model, design, scores))
-    terms = _terms(model, design, scores, without, patients)
+    terms = _terms(model, design, scores, without, rows.values, patients)
     return [_result(model, rows, patient, i, terms[i]) for i, patient in enumerate(patients)]
 
 
@@ -39,7 +39,8 @@ class _Rows:
     """The arrays of a scored batch as Python lists: per-row access without numpy scalars."""
 
     def __init__(self, design: Design, scores: Scores, narrowing):
-        self.values = _numeric_values(design)
+        self.values = {k: np.asarray(v, dtype=float).tolist() for k, v in design.values.items()
+                       if np.asarray(v).dtype.kind == "f"}
         self.narrowing = narrowing.tolist()
         self.probability = scores.probability.tolist()
         self.logit = scores.logit.tolist()
@@ -58,12 +59,6 @@ def _risks_without(model: Model, design: Design, scores: Scores) -> np.ndarray:
     variants[np.arange(k), :, np.arange(k)] = 0.0
     out = model.score_design(variants.reshape(k * n, k)).probability.reshape(k, n).T
     return np.where(design.not_used, scores.probability[:, None], out)
-
-
-def _numeric_values(design: Design) -> dict[str, list[float]]:
-    """The numeric inputs used (canonical units), as lists."""
-    return {k: np.asarray(v, dtype=float).tolist() for k, v in design.values.items()
-            if np.asarray(v).dtype.kind == "f"}
 
 
 def _result(model: Model, rows: _Rows, patient: Patient, i: int,
@@ -87,9 +82,12 @@ def _result(model: Model, rows: _Rows, patient: Patient, i: int,
 
 
 def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
-           patients: Sequence[Patient]) -> list[tuple[TermResult, ...]]:
-    """Every row's terms, built term by term (a column at a time), then zipped into rows."""
-    values = _numeric_values(design)
+           values: dict[str, list[float]], patients: Sequence[Patient],
+           ) -> list[tuple[TermResult, ...]]:
+    """Every row's terms, built term by term (a column at a time), then zipped into rows.
+
+    ``values`` holds the numeric inputs used, as lists (``_Rows.values``).
+    """
     albumin_known = [a == a for a in values["albumin"]]
     notes = _notes(model)
     # One conversion per array (a single patient would pay for 32 small ones otherwise).
@@ -117,9 +115,8 @@ def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
             if key not in notes:
                 notes[key] = _term_note(term, state, albumin_known[i], patients[i])
             note.append(notes[key])
-        static = (term.beta, term.se)
-        columns.append([_term_result((term.name, term.label, st, f, v, unit, *static, c, w,
-                                      term.grade, term.citation_brief, nt))
+        columns.append([_term_result((term.name, term.label, st, f, v, unit, term.beta,
+                                      term.se, c, w, term.grade, term.citation_brief, nt))
                         for st, f, v, c, w, nt in zip(
                             status, fired, used, contributions[j], withouts[j], note,
                             strict=True)])
