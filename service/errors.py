@@ -84,14 +84,16 @@ def init_app(app: Flask) -> None:
 
 
 def problem_dict(status: int, detail: str | None = None,
-                 errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """The problem+json body of an error with ``status``."""
+                 errors: list[dict[str, str]] | None = None,
+                 ident: str | None = None) -> dict[str, Any]:
+    """The problem+json body of an error with ``status``; ``ident`` is the request id (default:
+    the current request's, so outside a request it must be given)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": _TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail or _DETAILS.get(status, HTTPStatus(status).phrase),
-        "request_id": request_id(),
+        "request_id": ident or request_id(),
     }
     if errors is not None:
         body["errors"] = errors

@@ -23,7 +23,7 @@ from gunicorn import util
 from gunicorn.http import errors as http_errors
 from gunicorn.workers import gthread
 
-from .errors import PROBLEM_JSON
+from .errors import PROBLEM_JSON, problem_dict
 from .logging import frames, log_event
 from .request_context import API_CSP, REQUEST_ID_HEADER
 
@@ -41,13 +41,13 @@ _CLIENT_ERRORS = tuple(getattr(http_errors, name) for name in (
     "ConfigurationProblem", "ObsoleteFolding", "ExpectationFailed", "InvalidChunkSize",
     "ChunkMissingTerminator", "InvalidChunkExtension", "InvalidH2CPreface")
     if hasattr(http_errors, name))
+# The app's own detail is used for any other status (500).
 _DETAILS = {
     400: "The request is not valid HTTP/1.1 (request line, header or chunk framing).",
     403: "The request was refused.",
     414: "The request line (method, path and query string) is too long.",
     417: "The Expect header cannot be met; send the body without it.",
     431: "The request headers are too many or too large.",
-    500: "The service failed to handle this request. Quote the request id when reporting it.",
     501: "The request uses a transfer coding this service does not accept.",
 }
 
@@ -65,8 +65,7 @@ def status_of(error: BaseException) -> int:
 def problem_response(status: int, request_id: str) -> bytes:
     """A complete HTTP/1.1 response carrying the problem+json body of ``status``."""
     reason = HTTPStatus(status).phrase
-    body = orjson.dumps({"type": "about:blank", "title": reason, "status": status,
-                         "detail": _DETAILS.get(status, reason), "request_id": request_id})
+    body = orjson.dumps(problem_dict(status, _DETAILS.get(status), ident=request_id))
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
             f"Content-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n"
             f"{REQUEST_ID_HEADER}: {request_id}\r\nCache-Control: no-store\r\n"
