@@ -39,20 +39,26 @@ def text(value: str) -> str | None:
     return value.strip() or None
 
 
+def _whole_number(value: str) -> int | None:
+    """The value as a whole number (digits, ``_`` allowed between them), else None."""
+    digits = value.strip().replace("_", "")
+    return int(digits) if digits.isdigit() else None
+
+
 def whole(value: str) -> int:
     """A positive whole number."""
-    digits = value.strip().replace("_", "")
-    if not digits.isdigit() or int(digits) <= 0:
+    number = _whole_number(value)
+    if number is None or number <= 0:
         raise ValueError("must be a positive whole number")
-    return int(digits)
+    return number
 
 
 def count(value: str) -> int:
     """A whole number, zero or more."""
-    digits = value.strip().replace("_", "")
-    if not digits.isdigit():
+    number = _whole_number(value)
+    if number is None:
         raise ValueError("must be a whole number, 0 or more")
-    return int(digits)
+    return number
 
 
 def hex_hashes(value: str) -> tuple[str, ...]:
