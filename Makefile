@@ -16,7 +16,7 @@ PIP_C := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
 # Stamp files: reinstall only when the dependency declarations change, or when a top-level
 # package appears (the editable install maps only packages that existed when it ran).
-PKG_INITS := $(wildcard riskmodel/__init__.py schemas/__init__.py service/__init__.py)
+PKG_INITS := $(wildcard */__init__.py */*/__init__.py)
 VENV_STAMP := $(VENV)/.stamp-venv
 TEST_STAMP := $(VENV)/.stamp-test
 

@@ -1,6 +1,6 @@
 """Score 1,000,000 then 2,000,000 synthetic rows end to end with ``bmrisk score``.
 
-Each file is a SYNTHETIC cohort (``riskmodel.simulate``) written to a temporary folder; the
+Each file is a SYNTHETIC cohort (``riskmodel.research.simulate``) written to a temporary folder; the
 command runs as a child process and its own peak memory (ru_maxrss from wait4) is printed with
 the time and rows per second. Streaming means the peak must not grow with the file: the
 last line prints the ratio of the two peaks (about 1 when memory is flat).
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from riskmodel import load_model
-from riskmodel.simulate import simulate_file
+from riskmodel.research.simulate import simulate_file
 
 SEED = 20240601
 

@@ -1,6 +1,6 @@
 """Validate the literature model on the MSK LUAD met-organotropism cohort, as a researcher would.
 
-Data: ../shared/data/luad-met-organotropism-msk2023 (cBioPortal, Lengel HB et al., Cancer Cell
+Data: data/msk-luad-2023 (cBioPortal, Lengel HB et al., Cancer Cell
 2023; ODbL). Read its README first: Groups 1 and 2 were chosen BY OUTCOME (metastasis-free with
 two years of follow-up versus metastasised), so rates here are not population risks and
 calibration cannot be judged; only discrimination (here, of the stage term) is meaningful.
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / \
-    "luad-met-organotropism-msk2023" / "luad_mskcc_2023_met_organotropism_clinical_data.tsv"
+DATA = (Path(__file__).resolve().parents[1] / "data" / "msk-luad-2023"
+        / "luad_mskcc_2023_met_organotropism_clinical_data.tsv")
 OUTCOME = "bone_met_ever"
 _STAGES = {"Stage I": "I", "Stage II": "II", "Stage III": "III", "Stage IV": "IV"}
 

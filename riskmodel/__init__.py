@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 
 from .errors import ArtifactError, InvalidInputError, RiskModelError, SpecError
 from .explain import assess, assess_many
@@ -26,7 +27,10 @@ __all__ = [
     "MissingInput", "Model", "ModelRef", "Notice", "Patient", "Quantity", "Range", "Result",
     "RiskModelError", "SpecError", "TermResult", "load_model", "score", "score_many",
 ]
-__version__ = "1.0.0"
+try:  # the one source of the package version: pyproject.toml, through the installed metadata
+    __version__ = version("bmrisk")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 
 @cache

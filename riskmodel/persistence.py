@@ -127,11 +127,16 @@ def open_model(ref: str) -> Model:
 
 
 def _library_versions() -> dict[str, str]:
-    import numpy
-    import scipy
-    import sklearn
+    """Versions of the libraries an artifact was made with (read, not imported)."""
+    from importlib.metadata import PackageNotFoundError, version
 
     from . import __version__
 
-    return {"riskmodel": __version__, "numpy": numpy.__version__, "scipy": scipy.__version__,
-            "scikit-learn": sklearn.__version__, "joblib": joblib.__version__}
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {"riskmodel": __version__, **{name: installed(name) for name in (
+        "numpy", "scipy", "scikit-learn", "joblib")}}

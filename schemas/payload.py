@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import riskmodel
@@ -12,15 +11,7 @@ from riskmodel import Model, ModelRef, Notice, Result, TermResult
 from .batch import RowError, paused_gc
 from .request import ScoreRequest
 
-
-def _service_version() -> str:
-    try:
-        return version("bmrisk")
-    except PackageNotFoundError:
-        return riskmodel.__version__
-
-
-SERVICE_VERSION = _service_version()
+SERVICE_VERSION = riskmodel.__version__
 
 
 def result_payload(result: Result, patient_ref: str | None = None, *,

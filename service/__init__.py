@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-try:
-    __version__ = version("bmrisk")  # the package version (pyproject.toml), one source of truth
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+from riskmodel import __version__  # the package version: one source, in riskmodel
 
-# Each name is a module service/<name>.py exposing ``bp`` (and optionally ``SETTINGS``).
-BLUEPRINTS = ("health", "api", "models", "docs", "web", "cds_hooks", "fhir")
+# Each name is a module under service/ exposing ``bp`` (and optionally ``SETTINGS`` and
+# ``init_app``): the API's four, then the web form, FHIR and CDS Hooks packages.
+BLUEPRINTS = ("api.health", "api.risk", "api.models", "api.docs", "web", "fhir", "cds")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

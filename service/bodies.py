@@ -1,15 +1,30 @@
-"""Request bodies: JSON only (``application/json``), parsed strictly, problems named plainly."""
+"""Bodies: JSON requests parsed strictly (problems named plainly), and the registry of the
+media types a single result can be answered in (``Accept: application/fhir+json``)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import Flask, Response, current_app, request
 
 from .errors import Problem
 
 JSON = "application/json"
+RESULT_RENDERERS = "bmrisk.result_renderers"
+# (result, score request, model) -> response; typed loosely so core needs no riskmodel import.
+ResultRenderer = Callable[[Any, Any, Any], Response]
+
+
+def register_result_renderer(app: Flask, media_type: str, render: ResultRenderer) -> None:
+    """Answer a single score with ``render`` when the client prefers ``media_type``."""
+    app.extensions.setdefault(RESULT_RENDERERS, {})[media_type] = render
+
+
+def result_renderers() -> dict[str, ResultRenderer]:
+    """The media types registered for a single result, beyond JSON."""
+    return current_app.extensions.get(RESULT_RENDERERS, {})
 
 
 def _refuse_constant(name: str) -> None:

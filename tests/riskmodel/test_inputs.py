@@ -133,3 +133,9 @@ def test_a_table_has_exactly_the_problems_of_its_rows_alone(rows):
     or invent a problem: every row's problems are those it has in a table of its own."""
     alone = {i: found[0] for i, row in enumerate(rows) if (found := find_problems(_table([row])))}
     assert find_problems(_table(rows)) == alone
+
+
+def test_a_value_that_overflows_in_conversion_is_refused_without_a_numpy_warning():
+    # A worker printing numpy's RuntimeWarning to stderr breaks the one-JSON-object-per-line log.
+    with pytest.raises(InvalidInputError, match="is not a possible"):
+        Patient(alp=Quantity(1e308, "ukat/L"))  # x 60 to U/L: inf

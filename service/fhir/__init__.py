@@ -1,0 +1,142 @@
+"""FHIR R4 in and out: ``POST /fhir/RiskAssessment/$assess``, and the JSON API in FHIR.
+
+``$assess`` takes a Bundle (type collection or searchset) of the patient's Observations, the
+lung-cancer Condition and optionally the Patient, posted as the body or as the ``bundle``
+parameter of a Parameters resource, and answers one RiskAssessment. ``POST /v1/risk`` with
+``Accept: application/fhir+json`` answers the same resource for a JSON request. Every error is an
+OperationOutcome (``application/fhir+json``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+
+import riskmodel
+from riskmodel import InvalidInputError, Model, Result
+from schemas import ScoreRequest
+from service.bodies import register_result_renderer
+from service.config import Setting, whole
+from service.errors import Problem, add_renderer
+from service.metrics import count_scored
+from service.registry import current
+from service.request_context import request_id
+
+from . import dates as fhir_dates
+from . import inputs as fhir_input
+from .codes import items, parse_code
+from .output import FHIR_JSON, operation_outcome, risk_assessment
+from .reading import Reading, subject_id
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+BUNDLE_TYPES = ("collection", "searchset")
+
+SETTINGS = (
+    Setting("CDS_MAX_AGE_DAYS", 90, whole,
+            "A lab older than this many days is still used, with a warning on the card and in "
+            "the RiskAssessment (CDS Hooks and $assess)."),
+    Setting("BSP_CODE", None, parse_code,
+            "The local code of the BSP immunohistochemistry Observation as 'system|code' "
+            "(no standard code exists). Unset: BSP is never read from the record."),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Errors under /fhir as OperationOutcome; the JSON API answers FHIR when asked."""
+    add_renderer(app, lambda req: req.path.startswith(f"{bp.url_prefix}/"),
+                 render_outcome(FHIR_JSON))
+    register_result_renderer(app, FHIR_JSON, _render_result)
+
+
+def render_outcome(mimetype: str) -> Callable[[dict[str, Any]], Response]:
+    """A renderer of the app's problems as FHIR OperationOutcome in ``mimetype``."""
+    def render(problem: dict[str, Any]) -> Response:
+        detail = f"{problem['detail']} (request id {problem.get('request_id')})"
+        body = operation_outcome(problem["status"], detail, problem.get("errors"))
+        return Response(json.dumps(body), mimetype=mimetype)
+    return render
+
+
+@bp.post("/RiskAssessment/$assess")
+def assess() -> Response:
+    """Score the patient in a Bundle; answer the RiskAssessment."""
+    bundle = _bundle(_fhir_json())
+    reading = Reading()
+    resources = fhir_input.unpack(bundle, "the Bundle", reading)
+    patient_id = _patient_id(resources)
+    fhir_input.read(resources, fhir_input.options_from(patient_id, current_app.config), reading)
+    try:
+        patient = fhir_input.patient_of(reading)
+    except InvalidInputError as exc:
+        raise Problem(422, "The model does not apply to these data.", errors=[
+            {"path": path, "message": m} for path, ms in exc.problems.items() for m in ms],
+        ) from None
+    model = current().default
+    result = riskmodel.score(patient, model)
+    _note_scored(model)
+    resource = risk_assessment(
+        result, model, score_id=str(uuid.uuid4()), subject={"reference": reading.subject},
+        occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
+        condition=reading.condition, request_id=request_id())
+    return Response(json.dumps(resource), mimetype=FHIR_JSON)
+
+
+def _fhir_json() -> Any:
+    if request.mimetype not in (FHIR_JSON, "application/json"):
+        raise Problem(415, f"Send a FHIR resource as {FHIR_JSON} (or application/json).")
+    try:
+        return json.loads(request.get_data(cache=False), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise Problem(400, "The request body is not valid JSON.") from None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _bundle(body: Any) -> dict[str, Any]:
+    """The Bundle posted directly, or as the 'bundle' parameter of a Parameters resource."""
+    if isinstance(body, dict) and body.get("resourceType") == "Parameters":
+        found = [p.get("resource") for p in items(body.get("parameter"))
+                 if p.get("name") == "bundle"]
+        body = found[0] if len(found) == 1 else None
+        if body is None:
+            raise Problem(422, "Parameters must hold exactly one 'bundle' parameter.")
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        raise Problem(422, "Send a Bundle (or Parameters with a 'bundle' parameter).",
+                      errors=[{"path": "resourceType", "message": "must be Bundle"}])
+    if body.get("type") not in BUNDLE_TYPES:
+        raise Problem(422, "The Bundle must be of type collection or searchset.",
+                      errors=[{"path": "Bundle.type", "message": "must be collection or "
+                                                                 "searchset"}])
+    return body
+
+
+def _patient_id(resources: list[dict[str, Any]]) -> str:
+    """The one patient the Bundle is about (its Patient, or the subjects of its resources)."""
+    ids = {r["id"] for r in resources
+           if r.get("resourceType") == "Patient" and isinstance(r.get("id"), str)}
+    ids |= {subject_id(r) for r in resources} - {None}
+    if len(ids) != 1:
+        raise Problem(422, "The Bundle must be about exactly one patient: include the Patient "
+                           f"or subject references (found {len(ids)} patients).")
+    return str(ids.pop())
+
+
+def _render_result(result: Result, score_request: ScoreRequest, model: Model) -> Response:
+    """POST /v1/risk answered as a RiskAssessment (the patient by the caller's patient_ref)."""
+    ref = score_request.patient_ref
+    subject = ({"identifier": {"value": ref}, "display": ref} if ref else
+               {"display": "Patient not identified (the request had no patient_ref)"})
+    resource = risk_assessment(result, model, score_id=str(uuid.uuid4()), subject=subject,
+                               occurred=fhir_dates.now(), request_id=request_id())
+    return Response(json.dumps(resource), mimetype=FHIR_JSON)
+
+
+def _note_scored(model: Model) -> None:
+    g.model_ref, g.rows = model.ref, 1
+    count_scored(model.ref.id, 1)

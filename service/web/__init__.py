@@ -1,0 +1,153 @@
+"""The clinician's pages: the form (GET /), its result (POST /), the model card (GET /model-card).
+
+Server-rendered and complete without JavaScript. The form goes through the API's own schema;
+errors are shown next to their fields; the page language comes from ``web_i18n``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Request, Response, g, render_template, request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+import riskmodel
+from riskmodel.features import FEATURES
+from service.errors import add_renderer
+from service.metrics import count_scored
+from service.registry import current
+
+from .card import card_of, is_link, key_words, kind, value_words
+from .fields import derived_stage, groups, problems, ranked_empty, stage_table
+from .form import FIELD_NAMES, FieldError, FormInput, check
+from .i18n import NAMES, current_language, remember, select_locale
+from .labels import spec_words
+from .result import feature_label, result_view
+from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size
+
+bp = Blueprint("web", __name__)
+csrf = CSRFProtect()
+TRANSLATIONS = Path(__file__).parents[1] / "translations"  # app-wide: error pages use it too
+# Pages load only this site's files: no inline script or style, no framing, no foreign forms.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+# same-origin (not no-referrer): over HTTPS, Flask-WTF checks the form's Referer is this site.
+PAGE_HEADERS = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+PAGE_PATHS = frozenset({"/", "/model-card"})
+
+
+def init_app(app: Flask) -> None:
+    """Set up the pages' languages, CSRF tokens (this blueprint's POSTs only) and HTML errors."""
+    Babel(app, locale_selector=select_locale,
+          default_translation_directories=str(TRANSLATIONS))
+    # CSRFProtect would guard every POST of the app (the JSON API too): only the form's here.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    # The session cookie carries only the form's CSRF token; it never goes to another site.
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.session_interface = CookieOnlyWhenSentSessions()
+    app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
+                                 language_url=language_url)
+    add_renderer(app, is_page_request, render_error_page)
+
+
+class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signer for a request that sent no
+    session cookie (every API call): such a session starts empty either way."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+@bp.context_processor
+def _page_helpers() -> dict[str, Any]:
+    return {"feature_label": feature_label, "first_field": FEATURES[0].name,
+            "spec_words": spec_words, "icon_size": icon_array_size(),
+            "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_key": key_words, "card_value": value_words,
+            "card_is_link": is_link, "card_kind": kind}
+
+
+def language_url(code: str) -> str:
+    """This GET page in the language ``code`` (a prefilled form keeps its fields, nothing else)."""
+    if request.method == "GET" and request.blueprint == bp.name and request.endpoint:
+        kept = {k: v for k, v in request.args.items() if k in FIELD_NAMES and v}
+        args = {**kept, **(request.view_args or {}), "lang": code}
+        return url_for(request.endpoint, **args)
+    return url_for("web.show_form", lang=code)
+
+
+def is_page_request(req: Request) -> bool:
+    """Whether an error of this request should be an HTML page (the clinician's pages)."""
+    return req.blueprint == bp.name or req.path in PAGE_PATHS
+
+
+@bp.before_request
+def _protect() -> None:
+    if request.method == "POST":
+        csrf.protect()
+
+
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    response.headers.update(PAGE_HEADERS)
+    response.vary.update(("Accept-Language", "Cookie"))  # the language depends on both
+    return remember(response)
+
+
+@bp.get("/")
+def show_form() -> str:
+    """The empty form, or one prefilled from query parameters named as the features."""
+    return render_form(FormInput.from_mapping(request.args))
+
+
+@bp.post("/")
+def create_result() -> tuple[str, int] | str:
+    """Check the form as the API checks a request; show the result, or the form with errors."""
+    form = FormInput.from_mapping(request.form)
+    if request.form.get("action") == "edit":
+        return render_form(form)
+    checked = check(form)
+    if checked.request is None:
+        return render_form(form, checked.errors), 422
+    model = current().get(None)
+    result = riskmodel.score(checked.request.patient, model)
+    g.model_ref = model.ref
+    count_scored(model.ref.id, 1)
+    return render_template("web/result.html", view=result_view(result, model, form), form=form)
+
+
+@bp.get("/model-card")
+def show_model_card() -> str:
+    """The model card the API serves at /v1/models/<id>, as a page."""
+    model = current().get(None)
+    return render_template("web/model_card.html", card=card_of(model), model=model,
+                           api_path=f"/v1/models/{model.ref.id}")
+
+
+@bp.errorhandler(CSRFError)
+def _expired(error: CSRFError) -> tuple[str, int]:
+    """A form whose token expired (or came from elsewhere): show it again, input kept."""
+    return render_form(FormInput.from_mapping(request.form),
+                       (FieldError("", "form_expired"),)), 400
+
+
+def render_form(form: FormInput, errors: tuple[FieldError, ...] = ()) -> str:
+    """The form page with the values typed, the errors next to their fields, the ranking."""
+    shown = problems(errors, form)
+    return render_template(
+        "web/form.html", form=form, groups=groups(form, shown), problems=shown,
+        ranked=ranked_empty(form, current().get(None)), stage=derived_stage(form),
+        stage_table=stage_table())
+
+
+def render_error_page(problem: dict[str, Any]) -> Response:
+    """An error of a page request (404, 405, 413, 500...) as an HTML page."""
+    return Response(render_template("web/error.html", status=problem["status"],
+                                    request_id=problem.get("request_id")),
+                    mimetype="text/html", headers=PAGE_HEADERS)

@@ -1,0 +1,132 @@
+"""Errors, warnings and alerts in the page language, built from their codes.
+
+The API's and the engine's messages are English sentences. The page says each kind of problem in
+its own words (a catalogue entry per code, with numbers filled in from the feature list and the
+form); a problem of an unknown kind gets a general sentence plus the English detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from riskmodel import Notice
+from riskmodel.features import BY_NAME, Feature
+from riskmodel.staging import derive_stage
+from riskmodel.units import from_canonical
+
+from .form import UNIT, FieldError, FormInput, parse_number
+from .labels import spec_text
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message in the page language, and the English detail to show beside it (or '')."""
+
+    text: str
+    detail: str = ""
+
+
+def label(name: str) -> str:
+    """The label of a feature (or of a lab's unit field) in the page language."""
+    if name.endswith(UNIT):
+        return _("%(label)s: unit", label=spec_text(BY_NAME[name[:-len(UNIT)]].label))
+    return spec_text(BY_NAME[name].label) if name in BY_NAME else _("The form")
+
+
+def unit_list(feature: Feature) -> str:
+    return _(" or ").join(feature.units)
+
+
+def either(codes: tuple[str, ...]) -> str:
+    """Stage groups joined in words: 'IB or IIA'."""
+    return _(" or ").join(codes)
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _implausible(form: FormInput, feature: Feature) -> str:
+    unit = form.get(feature.name + UNIT) or feature.canonical_unit
+    low, high = (float(from_canonical(feature.name, b, unit)) for b in feature.plausible)
+    return _("%(value)s %(unit)s is not a possible value of %(label)s (possible: %(low)s to "
+             "%(high)s %(unit)s). Check the value and the unit.",
+             value=form.get(feature.name), unit=unit, label=spec_text(feature.label),
+             low=_number(low), high=_number(high))
+
+
+def _contradiction(form: FormInput) -> str:
+    t, n = form.get("t_category"), form.get("n_category")
+    return _("Stage %(stage)s contradicts %(t)s and %(n)s: the AJCC 8th edition gives "
+             "%(derived)s. Correct the stage, T or N.", stage=form.get("stage"), t=t, n=n,
+             derived=either(derive_stage(t, n)))
+
+
+def _simple_texts(units: str) -> dict[str, str]:
+    """The words of the errors that need nothing but the field's units."""
+    return {
+        "not_a_number": _("Enter a number, such as 2.41 or 2,41."),
+        "two_separators": _("Use one decimal separator (a point or a comma) and no thousands "
+                            "separator, such as 1234.5."),
+        "unit_required": _("Choose the unit the laboratory reported (%(units)s).", units=units),
+        "unknown_unit": _("Choose one of the listed units (%(units)s).", units=units),
+        "number_required": _("Enter a number."),
+        "negative": _("Enter a value of zero or more."),
+        "unknown_value": _("Choose one of the listed options."),
+        "out_of_scope": _("Stage IV (M1) is out of scope: the model estimates bone metastasis at "
+                          "the staging of M0 disease, and a bone metastasis is itself M1b or "
+                          "M1c."),
+        "no_invasive": _("Tis or T0 with N0, and stage 0, mean no invasive primary tumour: out "
+                         "of scope for this model."),
+        "empty_form": _("Fill in at least one field to estimate a risk."),
+        "form_expired": _("The form had expired, or was not sent from this site. Nothing was "
+                          "estimated: check the values below and send the form again."),
+    }
+
+
+def error_text(error: FieldError, form: FormInput) -> Said:
+    """The words of one form error, in the page language."""
+    feature = BY_NAME.get(error.field.removesuffix(UNIT))
+    simple = _simple_texts(unit_list(feature) if feature is not None and feature.units else "")
+    if error.code in simple:
+        return Said(simple[error.code])
+    if (error.code == "implausible" and feature is not None
+            and parse_number(form.get(feature.name)) is not None):
+        return Said(_implausible(form, feature))
+    if error.code == "stage_contradiction" and derive_stage(form.get("t_category"),
+                                                            form.get("n_category")):
+        return Said(_contradiction(form))
+    return Said(_("Check this field."), error.detail)
+
+
+def warning_text(notice: Notice, form: FormInput) -> Said:
+    """The words of one warning of a result, in the page language."""
+    feature = BY_NAME.get(notice.field or "")
+    if notice.code == "outside_usual_range" and feature is not None and feature.usual:
+        unit = form.get(feature.name + UNIT) or feature.canonical_unit
+        low, high = (float(from_canonical(feature.name, b, unit)) for b in feature.usual)
+        return Said(_("%(label)s %(value)s %(unit)s is outside the usual range (%(low)s to "
+                      "%(high)s %(unit)s). Check the value and the unit.",
+                      label=spec_text(feature.label), value=form.get(feature.name), unit=unit,
+                      low=_number(low), high=_number(high)))
+    texts = {
+        "calcium_uncorrected": _("Albumin is missing: calcium was used without albumin "
+                                 "correction."),
+        "albumin_unused": _("Albumin is used only to correct calcium, and calcium is missing."),
+        "value_capped": _("%(label)s above the model's cap counts as the cap (the model gives "
+                          "no extra weight above it).", label=label(notice.field or "")),
+    }
+    if notice.code in texts:
+        return Said(texts[notice.code])
+    return Said(_("Check this input."), notice.message)
+
+
+def alert_text(notice: Notice, threshold: str, used: str) -> Said:
+    """The words of one alert (its threshold and the value used given as text)."""
+    if notice.code == "hypercalcaemia":
+        return Said(_("Corrected calcium is %(threshold)s or more: hypercalcaemia is a clinical "
+                      "alert in its own right, whatever the model says (calcium used: "
+                      "%(used)s).", threshold=threshold, used=used))
+    return Said(_("Clinical alert."), notice.message)

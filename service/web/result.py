@@ -1,0 +1,177 @@
+"""The result as the page shows it: every number in words of the page language.
+
+Built from ``riskmodel.Result`` and the model that made it; nothing here computes risk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+
+from riskmodel import Model, Result, TermResult
+from riskmodel.features import BY_NAME, FEATURES
+from riskmodel.staging import derive_stage
+from riskmodel.terms import Term
+
+from .form import UNIT, FormInput
+from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
+from .messages import Said, alert_text, either, label, warning_text
+from .svg import Bar, Icon, bars, icon_array
+
+
+@dataclass(frozen=True)
+class TermRow:
+    """One term of the score, as a row of the contribution chart."""
+
+    name: str
+    label: Text
+    value: str
+    state: str  # the engine's status code: fired, not_fired, missing, not_used
+    status: str
+    weight: str
+    contribution: float
+    contribution_text: str
+    risk_without: str
+    grade: str
+    grade_words: str
+    citation: dict[str, Any]
+    notes: tuple[str, ...]
+    bar: Bar
+
+
+@dataclass(frozen=True)
+class MissingRow:
+    """A missing input: what it is, how it was handled, how much knowing it would help."""
+
+    name: str
+    label: str
+    narrowing: str
+    handling: str
+    basis: Text
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """Everything the result page shows."""
+
+    percent: str
+    per_100: int
+    band: str
+    interval: tuple[str, str, str]
+    missing_range: tuple[str, str] | None
+    icons: tuple[Icon, ...]
+    terms: tuple[TermRow, ...]
+    missing: tuple[MissingRow, ...]
+    warnings: tuple[Said, ...]
+    alerts: tuple[Said, ...]
+    inputs: tuple[tuple[str, str], ...]
+    grades: tuple[tuple[str, str], ...]
+    stage_derived: str
+    model: Model
+
+
+def pct(probability: float) -> str:
+    """A probability as a percent with one decimal ('8.8%')."""
+    return f"{100 * probability:.1f}%"
+
+
+def _value_text(row: TermResult, term: Term) -> str:
+    if row.value is None:
+        return _("not given")
+    if isinstance(row.value, str):
+        return category_word(term.input, row.value)
+    return f"{row.value:.3g} {row.unit or ''}".strip()
+
+
+def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
+    notes = []
+    if row.status == "not_used":
+        notes.append(_("Not used: T and N are known (they carry the anatomic extent), or the "
+                       "stage is unknown (T and N are then averaged)."))
+    if term.input == "calcium" and form.get("albumin") and row.status != "missing":
+        notes.append(_("Calcium corrected for albumin (Payne)."))
+    if term.caveat:
+        notes.append(_("Contradictory evidence: see the model card."))
+    return tuple(notes)
+
+
+def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, ...]:
+    by_name = {t.name: t for t in model.terms}
+    drawn = bars([row.contribution for row in result.terms])
+    return tuple(TermRow(
+        name=row.name, label=spec_words(row.label), value=_value_text(row, by_name[row.name]),
+        state=row.status, status=status_word(row.status, by_name[row.name].kind),
+        weight=f"{row.beta:.3g} ± {row.se:.2g}",
+        contribution=row.contribution, contribution_text=f"{row.contribution:+.2f}",
+        risk_without=pct(row.risk_without), grade=row.grade,
+        grade_words=str(GRADE_WORDS.get(row.grade, row.grade)), citation=row.citation,
+        notes=_notes(row, by_name[row.name], form), bar=bar)
+        for row, bar in zip(result.terms, drawn, strict=True))
+
+
+def _handling(term: Term) -> str:
+    reference = term.reference
+    if "prevalence" in reference:
+        return _("averaged over a reference population in which %(share)s have this factor",
+                 share=pct(float(reference["prevalence"])))
+    values = ", ".join(f"{d['value']:g}" for d in reference.get("distribution", ()))
+    return _("averaged over a reference value of %(values)s %(unit)s", values=values,
+             unit=term.unit)
+
+
+def _missing_rows(result: Result, model: Model) -> tuple[MissingRow, ...]:
+    by_name = {t.name: t for t in model.terms}
+    return tuple(MissingRow(m.name, label(m.name), f"{100 * m.narrowing:.1f}",
+                            _handling(by_name[m.terms[0]]),
+                            spec_words(by_name[m.terms[0]].reference.get("basis", "")))
+                 for m in result.missing)
+
+
+def _alerts(result: Result, model: Model) -> tuple[Said, ...]:
+    found = []
+    for notice in result.alerts:
+        spec = next((a for a in model.spec.get("alerts", ()) if a["code"] == notice.code), {})
+        threshold = f"{spec.get('at_or_above', 0):.2f} {spec.get('unit', '')}".strip()
+        row = next((r for r, t in zip(result.terms, model.terms, strict=True)
+                    if t.input == notice.field and isinstance(r.value, float)), None)
+        used = f"{row.value:.2f} {row.unit}" if row is not None else ""
+        found.append(alert_text(notice, threshold, used))
+    return tuple(found)
+
+
+def inputs(form: FormInput) -> tuple[tuple[str, str], ...]:
+    """What was entered, field by field, in words ('not given' for empty fields)."""
+    shown = []
+    for feature in FEATURES:
+        text = form.get(feature.name)
+        if feature.kind == "quantity" and text:
+            text = f"{text} {form.get(feature.name + UNIT)}"
+        elif text:
+            text = category_word(feature.name, text)
+        shown.append((label(feature.name), text or _("not given")))
+    return tuple(shown)
+
+
+def result_view(result: Result, model: Model, form: FormInput) -> ResultView:
+    """The result page's content."""
+    interval = result.interval
+    return ResultView(
+        percent=f"{result.percent:.1f}%", per_100=result.per_100, band=band_word(result.band),
+        interval=(f"{100 * interval.level:.0f}%", pct(interval.low), pct(interval.high)),
+        missing_range=None if result.missing_range is None else (
+            pct(result.missing_range.low), pct(result.missing_range.high)),
+        icons=icon_array(result.per_100), terms=_term_rows(result, model, form),
+        missing=_missing_rows(result, model),
+        warnings=tuple(warning_text(w, form) for w in result.warnings),
+        alerts=_alerts(result, model), inputs=inputs(form),
+        grades=tuple((g, str(GRADE_WORDS[g])) for g in sorted({t.grade for t in result.terms})
+                     if g in GRADE_WORDS),
+        stage_derived=either(derive_stage(form.get("t_category") or None,
+                                          form.get("n_category") or None)), model=model)
+
+
+def feature_label(name: str) -> str:
+    """The label of a feature in the page language (for templates)."""
+    return label(name) if name in BY_NAME else name

@@ -1,0 +1,87 @@
+"""The `bmrisk` command line: each command end to end, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from riskmodel.research.cli import main
+
+BMRISK = str(Path(sys.executable).with_name("bmrisk"))
+
+
+def _run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([BMRISK, *args], capture_output=True, text=True, timeout=120,
+                          check=False, **kwargs)
+
+
+def test_simulate_score_validate_recalibrate_and_card_chain(tmp_path, capsys):
+    cohort, scored = tmp_path / "sim.csv", tmp_path / "scored.parquet"
+    assert main(["simulate", "1500", "--seed", "3", "--out", str(cohort), "--slope", "0.8"]) == 0
+    assert main(["score", str(cohort), str(scored)]) == 0
+    assert "1,500 rows: 1,500 scored, 0 with errors" in capsys.readouterr().out
+    assert len(pd.read_parquet(scored)) == 1500
+    assert main(["validate", str(cohort), "--outcome", "bone_metastasis", "--no-figures",
+                 "--out", str(tmp_path / "report")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("SYNTHETIC DATA")
+    assert "AUC 0." in out
+    assert json.loads((tmp_path / "report" / "report.json").read_text())["synthetic"]
+    assert main(["recalibrate", str(cohort), "--outcome", "bone_metastasis", "--method",
+                 "logistic", "--out", str(tmp_path / "models")]) == 0
+    artifact = next((tmp_path / "models").glob("*.joblib"))
+    assert f"artifact: {artifact}" in capsys.readouterr().out
+    assert main(["score", str(cohort), str(tmp_path / "local.csv"), "--model",
+                 str(artifact)]) == 0
+    capsys.readouterr()
+    local = pd.read_csv(tmp_path / "local.csv", skiprows=1)
+    assert (local["model_id"] == artifact.stem).all()
+    assert main(["card", str(artifact)]) == 0
+    assert capsys.readouterr().out.startswith("# Model card: ")
+
+
+def test_simulate_writes_csv_to_standard_output_by_default():
+    done = _run("simulate", "3", "--seed", "1")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0
+    assert lines[0].startswith("# SYNTHETIC: ")
+    assert len(lines) == 5
+    assert lines[2].endswith(",true")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["score", "missing.csv", "out.csv"], "bmrisk: error: cannot read missing.csv"),
+    (["score", "in.csv", "out.xlsx"], "bmrisk: error: out.xlsx: unknown table format"),
+    (["validate", "in.csv", "--outcome", "nope"], "bmrisk: error: in.csv: no outcome column"),
+    (["card", "no-such-model"], "bmrisk: error: no built-in model 'no-such-model'"),
+    (["simulate", "5", "--seed", "1", "--missing", "cea"], "bmrisk: error: --missing 'cea'"),
+])
+def test_errors_are_one_line_without_a_traceback(tmp_path, monkeypatch, capsys, args, message):
+    (tmp_path / "in.csv").write_text("stage,bm\nI,0\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message), err
+    assert err.count("\n") == 1, err
+
+
+def test_an_unknown_unit_stops_the_file_at_the_start_in_one_line(tmp_path):
+    (tmp_path / "in.csv").write_text("calcium[mg/dl]\n9.1\n")
+    done = _run("score", "in.csv", "out.csv", cwd=tmp_path)
+    assert done.returncode == 1
+    assert not (tmp_path / "out.csv").exists()
+    assert done.stderr == ("bmrisk: error: column 'calcium[mg/dl]': 'mg/dl' is not a known unit "
+                           "of calcium; use one of mmol/L, mg/dL\n")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
+    (tmp_path / "in.csv").write_text("stage\nI\nII\n")
+    done = _run("score", "in.csv", "out.csv", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert done.stdout.startswith("out.csv: 2 rows: 2 scored")

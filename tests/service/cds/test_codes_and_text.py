@@ -1,0 +1,120 @@
+"""Code tables and wording: staging text, UCUM spelling, the card summary and indicator."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import riskmodel
+from riskmodel import Patient, Quantity
+from service import risk_text
+from service.cds import cards
+from service.fhir import codes as fhir_codes
+from service.fhir import output as fhir_output
+from service.fhir.reading import Reading, Used
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("t_category", "cT4", "T4"), ("t_category", "pT1a", "T1a"), ("t_category", "ypT2", "T2"),
+    ("t_category", "Tis", "Tis"), ("t_category", "TX", "TX"), ("t_category", "T4a", None),
+    ("n_category", "cN3", "N3"), ("n_category", "pN2b", "N2"), ("n_category", "N4", None),
+    ("stage", "3C", "IIIC"), ("stage", "IIIC", "IIIC"), ("stage", "Stage IIIC", "IIIC"),
+    ("stage", "stage 1a2", "IA2"), ("stage", "IV", "IV"), ("stage", "4B", "IVB"),
+    ("stage", "Clinical stage IIB", "IIB"), ("stage", "IIC", None), ("stage", "C", None),
+    ("m_category", "cM1b", "M1b"), ("m_category", "M0", "M0"),
+])
+def test_staging_text_is_read_as_ajcc_8th_categories(kind, text, expected):
+    assert fhir_codes.text_value(kind, text) == expected
+
+
+@pytest.mark.parametrize(("quantity", "unit"), [
+    ({"unit": "\u00b5g/L"}, "ug/L"), ({"unit": "\u03bcg/l"}, "ug/L"),
+    ({"unit": "mg/dl"}, "mg/dL"), ({"unit": "ng/ml"}, "ng/mL"), ({"unit": "IU/L"}, "IU/L"),
+    ({"code": "U/L", "unit": "units per litre"}, "U/L"), ({}, None),
+])
+def test_units_are_spelled_as_ucum_and_nothing_else_is_changed(quantity, unit):
+    assert fhir_codes.ucum_unit(quantity) == unit
+
+
+def test_bsp_code_setting_needs_system_and_code():
+    assert fhir_codes.parse_code("http://example.org/local|bsp-ihc") == (
+        "http://example.org/local", "bsp-ihc")
+    with pytest.raises(ValueError, match="system\\|code"):
+        fhir_codes.parse_code("bsp-ihc")
+
+
+LABS = st.one_of(st.none(), st.floats(0.6, 5.0).map(lambda v: Quantity(round(v, 2), "mmol/L")))
+
+
+@settings(max_examples=60, deadline=None)
+@given(histology=st.sampled_from([None, "adenocarcinoma", "squamous"]),
+       t=st.sampled_from([None, "T1a", "T4"]), n=st.sampled_from([None, "N0", "N3"]),
+       calcium=LABS, alp=st.one_of(st.none(), st.floats(20, 900).map(
+           lambda v: Quantity(round(v), "U/L"))))
+def test_summary_is_one_line_under_140_characters_and_names_band_and_missing(
+        histology, t, n, calcium, alp):
+    result = riskmodel.score(Patient(histology=histology, t_category=t, n_category=n,
+                                     calcium=calcium, alp=alp))
+    text = risk_text.summary(result)
+    assert len(text) < 140
+    assert "\n" not in text
+    assert text.startswith("Bone-metastasis risk ")
+    assert f"({result.band})" in text
+    assert ("missing" in text) == bool(result.missing)
+
+
+@pytest.mark.parametrize(("patient", "indicator"), [
+    (Patient(histology="squamous", t_category="T1a", n_category="N0"), "info"),
+    (Patient(histology="adenocarcinoma", t_category="T4", n_category="N3"), "warning"),
+    (Patient(histology="squamous", calcium=Quantity(2.9, "mmol/L")), "critical"),
+])
+def test_indicator_follows_band_and_alerts(patient, indicator):
+    result = riskmodel.score(patient)
+    assert cards.indicator(result) == indicator
+    assert (indicator == "critical") == bool(result.alerts)
+
+
+def test_risk_assessment_states_the_scale_and_carries_point_interval_and_range(
+        risk_assessment_check):
+    model = riskmodel.load_model()
+    result = riskmodel.score(Patient(histology="adenocarcinoma"), model)
+    resource = fhir_output.risk_assessment(
+        result, model, score_id=str(uuid.uuid4()), subject={"reference": "Patient/p1"},
+        occurred=datetime(2026, 11, 26, tzinfo=UTC))
+    risk_assessment_check(resource)
+    point, interval, missing = resource["prediction"]
+    assert point["probabilityDecimal"] == pytest.approx(result.probability, abs=1e-6)
+    assert interval["probabilityRange"]["low"]["value"] <= point["probabilityDecimal"]
+    assert missing["probabilityRange"]["high"]["code"] == "1"  # UCUM: a 0-1 ratio
+    assert "0-1 scale" in resource["method"]["text"]
+    assert "0-1 scale" in resource["text"]["div"]
+    assert resource["status"] == "preliminary"
+    assert "basis" not in resource
+
+
+def test_card_links_the_form_prefilled_with_feature_names_and_units():
+    reading = Reading()
+    reading.used["calcium"] = Used("calcium", Quantity(2.41, "mmol/L"), "2.41 mmol/L", None,
+                                   "Observation/1")
+    reading.used["histology"] = Used("histology", "squamous", "squamous", None, "Condition/1")
+    url = cards.prefill_url("https://risk.example.org/", reading)
+    assert url == ("https://risk.example.org/?calcium=2.41&calcium_unit=mmol%2FL"
+                   "&histology=squamous")
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, "invalid"), (401, "login"),
+                                              (404, "not-found"), (412, "incomplete"),
+                                              (415, "not-supported"), (500, "exception")])
+def test_operation_outcome_for_each_status_is_valid_fhir(outcome_check, status, code):
+    resource = fhir_output.operation_outcome(status, "Plain words <b>.", [
+        {"path": "context.patientId", "message": "is required"}, {"path": "_schema",
+                                                                  "message": "whole"}])
+    outcome_check(resource)
+    assert [i["code"] for i in resource["issue"]] == [code] * 3
+    assert resource["issue"][1]["expression"] == ["context.patientId"]
+    assert "expression" not in resource["issue"][2]
+    assert "&lt;b&gt;" in resource["text"]["div"]

@@ -1,0 +1,222 @@
+"""Fixtures of the EHR-integration tests (FHIR and CDS Hooks): the fixture files, a FHIR R4
+validator that is not our code (fhir.resources' R4B models, plus the enumerations it does not check), a tiny real
+FHIR server on 127.0.0.1 serving the fixtures' resources as searchset Bundles, and EHR keys."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.riskassessment import RiskAssessment
+from hypothesis import strategies as st
+
+# CDS Hooks and FHIR fixtures kept in the repository (sources and licences in its README).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SERVICE = "lung-bone-mets-risk"
+# Value sets the model library does not enforce (checked here by value).
+RISK_STATUS = {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+               "entered-in-error", "unknown"}
+SEVERITIES = {"fatal", "error", "warning", "information"}
+ISSUE_TYPES = {
+    "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
+    "expired", "forbidden", "suppressed", "processing", "not-supported", "duplicate",
+    "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
+    "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
+    "exception", "timeout", "incomplete", "throttled", "informational"}
+RISK_PROBABILITY = {"negligible", "low", "moderate", "high", "certain"}
+
+
+def load_fixture(name: str) -> Any:
+    """A fixture file, parsed; composed CDS requests are unwrapped to the request itself."""
+    data = json.loads((FIXTURES / name).read_text("utf-8"))
+    return data["request"] if "service_path_placeholder" in data else data
+
+
+@pytest.fixture
+def fixture() -> Callable[[str], Any]:
+    """Load a fixture file (a fresh copy each time, safe to change)."""
+    return lambda name: copy.deepcopy(load_fixture(name))
+
+
+def check_risk_assessment(resource: dict[str, Any]) -> RiskAssessment:
+    """Validate a RiskAssessment with the R4B models, then the codes they leave unchecked."""
+    model = RiskAssessment.model_validate(resource)
+    assert resource["status"] in RISK_STATUS
+    assert resource["subject"]
+    for prediction in resource["prediction"]:
+        for coding in (prediction.get("qualitativeRisk") or {}).get("coding", []):
+            assert coding["code"] in RISK_PROBABILITY
+        if "probabilityDecimal" in prediction:
+            assert 0 <= prediction["probabilityDecimal"] <= 1
+    assert resource["text"]["status"] == "generated"
+    assert resource["text"]["div"].startswith('<div xmlns="http://www.w3.org/1999/xhtml">')
+    return model
+
+
+def check_outcome(resource: dict[str, Any]) -> OperationOutcome:
+    """Validate an OperationOutcome with the R4B models, then severity and code by value."""
+    model = OperationOutcome.model_validate(resource)
+    for issue in resource["issue"]:
+        assert issue["severity"] in SEVERITIES
+        assert issue["code"] in ISSUE_TYPES
+    return model
+
+
+@pytest.fixture
+def risk_assessment_check() -> Callable[[dict[str, Any]], RiskAssessment]:
+    return check_risk_assessment
+
+
+@pytest.fixture
+def outcome_check() -> Callable[[dict[str, Any]], OperationOutcome]:
+    return check_outcome
+
+
+# -- a tiny FHIR server ------------------------------------------------------------------------
+
+def fixture_resources() -> list[dict[str, Any]]:
+    """Every resource of the composed complete and sparse requests (two patients)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for name in ("cds-request-complete.json", "cds-request-sparse.json"):
+        for value in load_fixture(name)["prefetch"].values():
+            if not value:
+                continue
+            entries = value.get("entry", []) if value["resourceType"] == "Bundle" else [
+                {"resource": value}]
+            for entry in entries:
+                resource = entry["resource"]
+                found[(resource["resourceType"], resource["id"])] = resource
+    return list(found.values())
+
+
+class FhirServer:
+    """A real HTTP FHIR endpoint on 127.0.0.1: reads, and searches by patient/code/status."""
+
+    def __init__(self, resources: list[dict[str, Any]]):
+        self.resources = resources
+        self.seen: list[dict[str, str]] = []
+        self.extra: dict[str, Any] = {}  # path -> JSON body (e.g. a JWK Set)
+        self.fail_with: int | None = None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/r4"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        if path in self.extra:
+            return 200, self.extra[path]
+        if self.fail_with:
+            return self.fail_with, {"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "exception"}]}
+        kind, _, rid = path.removeprefix("/r4/").partition("/")
+        if rid:
+            found = [r for r in self.resources if r["resourceType"] == kind and r["id"] == rid]
+            return (200, found[0]) if found else (404, {"resourceType": "OperationOutcome",
+                                                        "issue": [{"severity": "error",
+                                                                   "code": "not-found"}]})
+        return 200, self._search(kind, query)
+
+    def _search(self, kind: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        patient = query.get("patient", [""])[0]
+        codes = {tuple(t.split("|", 1)) for t in ",".join(query.get("code", [])).split(",") if t}
+        statuses = set(",".join(query.get("status", [])).split(",")) - {""}
+        matches = []
+        for r in self.resources:
+            if r["resourceType"] != kind or r.get("subject", {}).get(
+                    "reference") != f"Patient/{patient}":
+                continue
+            if codes and not {(c["system"], c["code"]) for c in r["code"]["coding"]} & codes:
+                continue
+            if statuses and r.get("status") not in statuses:
+                continue
+            matches.append(r)
+        return {"resourceType": "Bundle", "type": "searchset", "total": len(matches),
+                "entry": [{"fullUrl": f"{self.url}/{kind}/{r['id']}", "resource": r,
+                           "search": {"mode": "match"}} for r in matches]}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                owner.seen.append({"path": parts.path, "query": parts.query,
+                                   "authorization": self.headers.get("Authorization", "")})
+                status, body = owner.answer(parts.path, parse_qs(parts.query))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        return Handler
+
+
+@pytest.fixture(scope="session")
+def fhir_server() -> Iterator[FhirServer]:
+    """The local FHIR server, with the fixtures' Patients, Observations and Conditions."""
+    server = FhirServer(fixture_resources())
+    yield server
+    server.stop()
+
+
+# -- the EHR's signing keys --------------------------------------------------------------------
+
+class Signer:
+    """An EHR's key pair: signs CDS Hooks JWTs; publishes its public JWK."""
+
+    def __init__(self, kid: str, algorithm: str = "RS384"):
+        self.kid, self.algorithm = kid, algorithm
+        if algorithm.startswith("ES"):
+            self.private = ec.generate_private_key(ec.SECP384R1())
+            jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        else:
+            self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
+        self.jwk = {**jwk, "kid": kid, "use": "sig", "alg": algorithm}
+
+    def token(self, iss: str, aud: str, *, jku: str | None = None, lifetime: int = 300,
+              jti: str | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {"iss": iss, "aud": aud, "iat": now, "exp": now + lifetime,
+                   "jti": jti or str(uuid.uuid4()), **claims}
+        headers = {"kid": self.kid, "typ": "JWT", **({"jku": jku} if jku else {})}
+        return jwt.encode(payload, self.private, algorithm=self.algorithm, headers=headers)
+
+
+# Malformed JSON to drop into any slot of a request (shared by the robustness tests).
+MALFORMED_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+
+
+def json_slots(value: Any, found: list[tuple[Any, Any]] | None = None) -> list[tuple[Any, Any]]:
+    """Every (container, key) inside ``value``: the places a malformed value can go."""
+    found = [] if found is None else found
+    pairs = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in pairs:
+        found.append((value, key))
+        json_slots(item, found)
+    return found
