@@ -1,6 +1,7 @@
 """Fixtures of the EHR-integration tests (FHIR and CDS Hooks): the fixture files, a FHIR R4
-validator that is not our code (fhir.resources' R4B models, plus the enumerations it does not check), a tiny real
-FHIR server on 127.0.0.1 serving the fixtures' resources as searchset Bundles, and EHR keys."""
+validator that is not our code (fhir.resources' R4B models, plus the enumerations it does not
+check), a tiny real FHIR server on 127.0.0.1 serving the fixtures' resources as searchset
+Bundles, and EHR keys."""
 
 from __future__ import annotations
 
