@@ -22,7 +22,7 @@ ALLOWED_FIELDS = frozenset({
     # request line
     "request_id", "method", "endpoint", "status", "latency_ms",
     # what was scored (never with what)
-    "model_id", "model_version", "model_sha256", "rows", "rows_failed",
+    "model_id", "model_version", "model_sha256", "rows", "rows_failed", "channel",
     # errors: the exception's type and our own message, never input
     "error_type", "detail", "frames",
     # boot and workers
@@ -114,6 +114,6 @@ def _log_request(response: Any) -> Any:
         "request", request_id=g.get("request_id"), method=request.method, endpoint=rule,
         status=response.status_code, latency_ms=round((time.perf_counter() - started) * 1e3, 2),
         model_id=model and model.id, model_version=model and model.version,
-        rows=g.get("rows"),
+        rows=g.get("rows"), channel=g.get("channel"),
     )
     return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Blueprint, Flask, Response, g, request
 from prometheus_client import (
@@ -42,9 +43,14 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def count_scored(model_id: str, rows: int) -> None:
-    """Record that ``rows`` patients were scored with ``model_id``."""
-    ROWS.labels(model_id).inc(rows)
+def note_scored(ref: Any, rows: int, channel: str) -> None:
+    """Record, once per scoring on any channel, that ``rows`` patients were scored with the model
+    ``ref`` (a ``riskmodel.ModelRef``): for the request's log line and the metrics. What was
+    scored is never recorded. ``channel`` names the caller's path (api, batch, form, fhir, cds)."""
+    g.model_ref = ref
+    g.rows = g.get("rows", 0) + rows
+    g.channel = channel
+    ROWS.labels(ref.id).inc(rows)
 
 
 def _observe(response: Response) -> Response:

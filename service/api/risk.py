@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
 import riskmodel
 from riskmodel import Model, Result
@@ -19,7 +19,7 @@ from schemas.batch import paused_gc
 from schemas.payload import Outcome, batch_payload, model_ref_payload, result_payload
 from service import __version__
 from service.bodies import JSON, json_body, result_renderers
-from service.metrics import count_scored
+from service.metrics import note_scored
 from service.registry import Registry, current
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -34,7 +34,7 @@ def create_score() -> Response:
     score_request = _PATIENT.load(json_body())
     model = current().get(score_request.model)
     result = riskmodel.score(score_request.patient, model)
-    _note_scored(model, 1)
+    note_scored(model.ref, 1, "api")
     return render_result(result, score_request, model)
 
 
@@ -86,7 +86,7 @@ def score_rows(loaded: Sequence[ScoreRequest | RowError],
         results = riskmodel.score_many([slots[i].patient for i in rows], model)
         for index, result in zip(rows, results, strict=True):
             slots[index] = (slots[index], result)
-        _note_scored(model, len(rows))
+        note_scored(model.ref, len(rows), "batch")
     return slots, models
 
 
@@ -107,8 +107,3 @@ def batch_body(outcomes: list[Outcome], models: list[Model | None],
             "model": model_ref_payload(default.ref)}
 
 
-def _note_scored(model: Model, rows: int) -> None:
-    """Record what was scored, for the request log line and the metrics (never with what)."""
-    g.model_ref = model.ref
-    g.rows = g.get("rows", 0) + rows
-    count_scored(model.ref.id, rows)

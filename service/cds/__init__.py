@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, request
 from marshmallow import Schema, ValidationError
 
 from schemas import flatten_errors
@@ -21,7 +21,7 @@ from service.config import ConfigError, Setting, text
 from service.errors import Problem, add_renderer
 from service.fhir import render_outcome
 from service.logging import log_event
-from service.metrics import count_scored
+from service.metrics import note_scored
 from service.registry import current
 from service.urls import absolute, public_url
 
@@ -147,8 +147,7 @@ def call_service(service_id: str) -> dict[str, Any]:
     except WrongPatient as exc:
         raise Problem(400, str(exc)) from None
     if done.model is not None:
-        g.model_ref, g.rows = done.model.ref, 1
-        count_scored(done.model.ref.id, 1)
+        note_scored(done.model.ref, 1, "cds")
     log_event("cds_call", service_id=service_id, hook=call["hook"],
               hook_instance=call["hookInstance"], outcome=done.outcome,
               cards=len(done.body["cards"]))

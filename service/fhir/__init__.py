@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 import riskmodel
 from riskmodel import InvalidInputError, Model, Result
@@ -22,7 +22,7 @@ from schemas import ScoreRequest
 from service.bodies import register_result_renderer
 from service.config import Setting, whole
 from service.errors import Problem, add_renderer
-from service.metrics import count_scored
+from service.metrics import note_scored
 from service.registry import current
 from service.request_context import request_id
 
@@ -77,7 +77,7 @@ def assess() -> Response:
         ) from None
     model = current().default
     result = riskmodel.score(patient, model)
-    _note_scored(model)
+    note_scored(model.ref, 1, "fhir")
     resource = risk_assessment(
         result, model, score_id=str(uuid.uuid4()), subject={"reference": reading.subject},
         occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
@@ -137,6 +137,3 @@ def _render_result(result: Result, score_request: ScoreRequest, model: Model) ->
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 
 
-def _note_scored(model: Model) -> None:
-    g.model_ref, g.rows = model.ref, 1
-    count_scored(model.ref.id, 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Request, Response, g, render_template, request, url_for
+from flask import Blueprint, Flask, Request, Response, render_template, request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 import riskmodel
 from riskmodel.features import FEATURES
 from service.errors import add_renderer
-from service.metrics import count_scored
+from service.metrics import note_scored
 from service.registry import current
 
 from .card import card_of, is_link, key_words, kind, value_words
@@ -117,8 +117,7 @@ def create_result() -> tuple[str, int] | str:
         return render_form(form, checked.errors), 422
     model = current().get(None)
     result = riskmodel.score(checked.request.patient, model)
-    g.model_ref = model.ref
-    count_scored(model.ref.id, 1)
+    note_scored(model.ref, 1, "form")
     return render_template("web/result.html", view=result_view(result, model, form), form=form)
 
 

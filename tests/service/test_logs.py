@@ -97,3 +97,15 @@ def test_an_exception_on_a_log_record_is_reduced_to_its_type_and_frames():
     assert any(frame.endswith(":fail") for frame in line["frames"])
     assert "PATIENT-MARKER" not in json.dumps(line)
     assert "2.9173" not in json.dumps(line)
+
+
+@pytest.mark.parametrize(("url", "body", "channel", "rows"), [
+    ("/v1/risk", {"histology": "squamous"}, "api", 1),
+    ("/v1/risk/batch", {"patients": [{"histology": "squamous"}] * 3}, "batch", 3),
+])
+def test_each_scoring_channel_logs_its_name_and_row_count(client, caplog, url, body, channel,
+                                                         rows):
+    with caplog.at_level(logging.INFO, logger="bmrisk"):
+        assert client.post(url, json=body).status_code == 200
+    line = next(r.bmrisk for r in caplog.records if r.getMessage() == "request")
+    assert (line["channel"], line["rows"]) == (channel, rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from service.web.form import (
@@ -109,3 +111,11 @@ def test_only_the_forms_own_fields_are_kept_and_long_text_is_cut():
     form = FormInput.from_mapping({"histology": "x" * 500, "patient_name": "Jane Doe"})
     assert set(form.values) == set(FIELD_NAMES)
     assert len(form.get("histology")) == 40
+
+
+def test_a_scored_form_logs_its_channel_and_one_row(submit, caplog):
+    with caplog.at_level(logging.INFO, logger="bmrisk"):
+        assert submit({"histology": "squamous"}).status_code == 200
+    line = next(r.bmrisk for r in caplog.records if r.getMessage() == "request"
+                and r.bmrisk.get("method") == "POST")
+    assert (line["channel"], line["rows"]) == ("form", 1)
