@@ -33,7 +33,7 @@ class Completions:
     >>> values.tolist(), weights.tolist()
     ([[0.0, 0.0, 0.0]], [1.0])
     >>> len(tn.support(None, None, "IIIA")[0])
-    3
+    2
     """
 
     def __init__(self, reference: dict[str, Any], terms: Sequence[Term]):

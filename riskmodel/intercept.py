@@ -1,7 +1,7 @@
 """The intercept: solved so that the mean risk over the reference population is the baseline.
 
 The reference population is the product of the terms' reference distributions (each term
-independent, evidence.md section 1.3). beta0 is the root of
+independent, docs/evidence.md#intercept). beta0 is the root of
 
     E[sigmoid(beta0 + beta . x)] = baseline,
 
@@ -54,7 +54,7 @@ def reference_grid(terms: Sequence[Term], joint: Joint | None = None,
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> values, weights = reference_grid(load_model().terms)
+    >>> values, weights = reference_grid(load_model(version="1.0.0").terms)
     >>> values.shape, round(float(weights.sum()), 12)
     ((64, 8), 1.0)
     """
@@ -93,7 +93,7 @@ def solve(spec: dict[str, Any], terms: Sequence[Term], joint: Joint | None = Non
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> model = load_model()
+    >>> model = load_model(version="1.0.0")
     >>> round(model.intercept, 6), round(mean_risk(model.intercept, model.beta, model.terms), 12)
     (-4.016142, 0.1742)
     """

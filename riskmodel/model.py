@@ -85,7 +85,7 @@ class Model:
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> model = load_model()
+    >>> model = load_model(version="1.0.0")
     >>> round(model.baseline, 4), round(model.intercept, 4)
     (0.1742, -4.0161)
     >>> X = [[1, 0, 0, 0, 1, 0, 0, 5.0], [0, 1, 1, 0, float("nan"), 1, 0, 20.0]]

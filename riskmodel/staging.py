@@ -1,6 +1,6 @@
 """AJCC 8th edition stage groups for M0 lung cancer, derived from T and N.
 
-Source: AJCC 8th edition lung table (evidence.md section 5.3). T1mi counts as T1a when N is
+Source: AJCC 8th edition lung table (docs/evidence.md#staging-table). T1mi counts as T1a when N is
 N1-N3, as it does in the T1 rows of the table.
 """
 

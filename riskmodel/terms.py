@@ -78,7 +78,7 @@ class Term:
         url = (f"https://doi.org/{doi}" if doi else
                f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else c.get("url"))
         return {"text": " ".join(p for p in parts if p).strip(), "doi": doi, "pmid": pmid,
-                "url": url, "evidence_ref": c.get("evidence_ref")}
+                "url": url, "evidence_ref": evidence_anchor(c.get("evidence_ref"))}
 
     @cached_property
     def reference_text(self) -> str:
@@ -161,3 +161,18 @@ def _plain(text: object) -> str:
     if any(text.strip().lower().startswith(w) for w in ("authors not read", "unknown")):
         return ""
     return re.sub(r"\s*\([^()]*(?:not read|unknown)[^()]*\)", "", text).strip()
+
+
+def evidence_anchor(ref: object) -> str | None:
+    """The docs/evidence.md anchor a citation points at.
+
+    Specs of format 2 cite ``docs/evidence.md#anchor`` directly; version 1.0.0 (kept byte for
+    byte) cites "evidence.md section 1.2 and 3.1", whose first section docs/evidence.md keeps
+    as the anchor ``#section-1-2``.
+    """
+    if not isinstance(ref, str):
+        return None
+    if ref.startswith("docs/evidence.md#"):
+        return ref
+    found = re.search(r"section (\d+(?:\.\d+)*)", ref)
+    return f"docs/evidence.md#section-{found.group(1).replace('.', '-')}" if found else None

@@ -103,7 +103,8 @@ def _detail(result: Result, model: Model, reading: Reading, links: Links) -> str
     parts = [f"**Risk of bone metastasis at initial staging: {text.in_100(result)} "
              f"({text.percent(result.probability)}), band {result.band}.** Bands are a display "
              "choice of this project and are not validated.",
-             f"{text.interval_text(result)} (uncertainty of the published weights)."]
+             f"{text.interval_text(result)} (given what is known: uncertainty of the published "
+             "weights and of the missing inputs)."]
     if text.missing_text(result):
         parts.append(_md(text.missing_text(result)) + ".")
     parts += [f"> **Alert:** {_md(a.message)}" for a in result.alerts]

@@ -100,7 +100,8 @@ def predictions(result: Result) -> list[dict[str, Any]]:
         {"outcome": outcome, "probabilityDecimal": round(result.probability, 6),
          "qualitativeRisk": band, "rationale": text.rationale(result)},
         {"outcome": outcome, "probabilityRange": _range(result.interval.low, result.interval.high),
-         "rationale": f"{text.interval_text(result)} (parameter uncertainty); 0-1 scale."},
+         "rationale": f"{text.interval_text(result)} (given what is known: uncertainty of the "
+                      "published weights and of the missing inputs); 0-1 scale."},
     ]
     if result.missing_range is not None:
         found.append({"outcome": outcome, "probabilityRange": _range(
