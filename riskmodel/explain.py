@@ -234,9 +234,9 @@ def _warnings(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[Noti
         found.append(Notice("albumin_unused", "albumin",
                             "Albumin is used only to correct calcium, and calcium is missing"))
     for term in model.terms:
-        value = rows.values.get(term.input, [None])[i] if term.kind != "binary" else None
-        if value is None or value != value:
+        if term.input not in rows.values:
             continue
+        value = rows.values[term.input][i]
         if term.cap is not None and value > term.cap:
             found.append(Notice("value_capped", term.input,
                                 f"{term.label} above {term.cap:g} {term.unit} counts as "
