@@ -85,9 +85,9 @@ class Term:
         """The reference a missing value is marginalised over, in words."""
         ref = self.reference
         if "prevalence" in ref:
-            return f"prevalence {ref['prevalence']:g}, {ref['basis']}"
+            return f"prevalence {ref['prevalence']:g}, {_plain(ref['basis'])}"
         values = ", ".join(f"{d['value']:g}" for d in ref["distribution"])
-        return f"value {values} {self.unit}, {ref['basis']}"
+        return f"value {values} {self.unit}, {_plain(ref['basis'])}"
 
     def support(self) -> tuple[np.ndarray, np.ndarray]:
         """Values x can take in the reference population, with their probabilities.
@@ -160,7 +160,7 @@ def _plain(text: object) -> str:
         return ""
     if any(text.strip().lower().startswith(w) for w in ("authors not read", "unknown")):
         return ""
-    return re.sub(r"\s*\([^()]*(?:not read|unknown)[^()]*\)", "", text).strip()
+    return re.sub(r"\s*\([^()]*(?:not read|unknown|evidence\.md)[^()]*\)", "", text).strip()
 
 
 def evidence_anchor(ref: object) -> str | None:
