@@ -55,7 +55,11 @@ class Completions:
         """
         key = (t_category, n_category, stage)
         if key not in self._cache:
-            self._cache[key] = self._support(*(v if isinstance(v, str) else None for v in key))
+            t, n, s = (v if isinstance(v, str) else None for v in key)
+            found = self._support(t, n, s)
+            if found is None and t in self.reference.get("t_equivalent", {}):
+                found = self._support(None, n, s)  # the stated stage outranks the T rule
+            self._cache[key] = found
         return self._cache[key]
 
     def _support(self, t_category, n_category, stage) -> Support | None:

@@ -148,9 +148,10 @@ _NOTES: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _clipped(term, value: float) -> float:
-    """The value a quantity term uses, in its unit (before centring)."""
+    """The value a quantity term shows: a continuous term shows the value as measured (a
+    warning says when it counts as its floor or cap); a linear term its capped value."""
     if term.kind == "continuous":
-        return min(max(value, term.floor), term.cap)
+        return value
     return value if term.cap is None else min(value, term.cap)
 
 

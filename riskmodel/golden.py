@@ -1,6 +1,6 @@
 """Golden vectors: for each built-in model version, inputs and every output at full precision.
 
-The files sit next to the specs (``specs/<id>-<version>.golden.json``). A test scores every
+The files sit next to the specs (``specs/golden-<id>-<version>.json``). A test scores every
 case again and requires the very same output, bit for bit; regenerate them only with a new
 model version or a deliberate, reviewed change of the engine's arithmetic::
 
@@ -97,7 +97,7 @@ def outcome(model: Model, inputs: dict[str, Any]) -> dict[str, Any]:
 def golden_path(model: Model, directory: Path | None = None) -> Path:
     """Where the golden vectors of a model version live (next to its spec)."""
     folder = directory or builtin_spec_dir()
-    return folder / f"{model.ref.id}-{model.ref.version}.golden.json"
+    return folder / f"golden-{model.ref.id}-{model.ref.version}.json"
 
 
 def golden(model: Model) -> dict[str, Any]:

@@ -51,5 +51,5 @@ def test_golden_cases_cover_every_term_state_unit_and_refusal():
 
 
 def test_golden_files_sit_next_to_the_specs():
-    assert {p.name for p in builtin_spec_dir().glob("*.golden.json")} == {
-        f"lung-bm-literature-{v}.golden.json" for v in VERSIONS}
+    assert {p.name for p in builtin_spec_dir().glob("golden-*.json")} == {
+        f"golden-lung-bm-literature-{v}.json" for v in VERSIONS}

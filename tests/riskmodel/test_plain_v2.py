@@ -17,7 +17,7 @@ import pytest
 
 SPECS = Path(__file__).resolve().parents[2] / "riskmodel" / "specs"
 SPEC = json.loads((SPECS / "lung-bm-literature-2.0.0.json").read_text("utf-8"))
-GOLDEN = json.loads((SPECS / "lung-bm-literature-2.0.0.golden.json").read_text("utf-8"))
+GOLDEN = json.loads((SPECS / "golden-lung-bm-literature-2.0.0.json").read_text("utf-8"))
 TERMS = {t["name"]: t for t in SPEC["terms"]}
 
 TO_CANONICAL = {"mmol/L": 1.0, "mg/dL": 10 / 40.078, "g/L": 1.0, "g/dL": 10.0, "U/L": 1.0,

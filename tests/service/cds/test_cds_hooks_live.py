@@ -124,8 +124,8 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
         live_server, fixture, risk_assessment_check):
     card = only_card(call(live_server, fixture("cds-request-complete.json")))
     assert UUID.match(card["uuid"])
-    assert re.fullmatch(r"Bone-metastasis risk \d+% \(high\); hypercalcaemia; BSP missing",
-                        card["summary"])
+    # BSP is a research input (model 2.0.0): not tested, it is never called missing
+    assert re.fullmatch(r"Bone-metastasis risk \d+% \(high\); hypercalcaemia", card["summary"])
     assert card["indicator"] == "critical"  # corrected calcium 2.88 mmol/L: an alert
     assert card["source"]["url"] == f"{live_server.url}/model-card"
     assert card["selectionBehavior"] == "at-most-one"
@@ -140,11 +140,11 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
     assert resource["encounter"] == {"reference": "Encounter/enc-20261126-onc"}
     assert resource["condition"] == {"reference": "Condition/mCODEPrimaryCancerConditionExample01"}
     assert len(resource["basis"]) == 8
-    assert resource["status"] == "preliminary"
+    assert resource["status"] == "final"  # only the research input BSP is missing
     link = card["links"][0]["url"]
     assert link.startswith(f"{live_server.url}/?")
     assert "calcium=10.9&calcium_unit=mg%2FdL" in link
-    assert "lung-bm-literature 1.0.0" in card["detail"]
+    assert "lung-bm-literature 2.0.0" in card["detail"]
     assert "sha256" in card["detail"]
     assert "95% interval" in card["detail"]
 
