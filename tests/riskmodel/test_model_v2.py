@@ -195,3 +195,19 @@ def test_identical_inputs_are_bit_identical_whatever_the_batch():
         for i, result in zip(picks, riskmodel.score_many([patients[i] for i in picks], V2),
                              strict=True):
             assert result.to_dict() == single[i].to_dict()
+
+
+def test_every_t_n_stage_combination_is_scored_or_refused_never_an_error():
+    from riskmodel.features import N_CATEGORIES, STAGES, T_CATEGORIES
+
+    accepted = []
+    for t, n, stage in itertools.product((*T_CATEGORIES, None), (*N_CATEGORIES, None),
+                                         (*STAGES, None)):
+        try:
+            accepted.append(Patient(histology="squamous", t_category=t, n_category=n,
+                                    stage=stage))
+        except riskmodel.InvalidInputError:
+            continue
+    results = riskmodel.score_many(accepted, V2)
+    assert len(results) == len(accepted) > 400
+    assert all(0 < r.probability < 1 for r in results)
