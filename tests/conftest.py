@@ -112,7 +112,7 @@ def free_port() -> int:
 
 def server_env(overrides: Mapping[str, str], port: int, workdir: Path) -> dict[str, str]:
     """The server's environment: this one without BMRISK_ settings, the venv's tools first on
-    PATH, the port, a fresh metrics folder and feedback database, then ``overrides``."""
+    PATH, the port, a fresh metrics folder and SQLite database, then ``overrides``."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("BMRISK_") and k != "PROMETHEUS_MULTIPROC_DIR"}
     metrics = workdir / "metrics"
@@ -122,7 +122,7 @@ def server_env(overrides: Mapping[str, str], port: int, workdir: Path) -> dict[s
         "PORT": str(port), "BMRISK_HOST": "127.0.0.1", "BMRISK_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics), "PYTHONUNBUFFERED": "1",
         # Keep test servers' writable state out of the working tree (instance/).
-        "BMRISK_FEEDBACK_DB": str(workdir / "feedback.sqlite3"),
+        "BMRISK_DATABASE_URL": f"sqlite:///{workdir / 'bmrisk.sqlite3'}",
     })
     env.update(overrides)
     return env

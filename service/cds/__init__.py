@@ -9,13 +9,13 @@ anyone may call.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from schemas import flatten_errors
+from service.audit import set_caller
 from service.bodies import json_body
 from service.config import ConfigError, Setting, text
 from service.errors import Problem, add_renderer
@@ -23,11 +23,11 @@ from service.fhir import render_outcome
 from service.logging import log_event
 from service.metrics import note_scored
 from service.registry import current
+from service.storage import current as current_storage
 from service.urls import absolute, public_url
 
 from . import feedback
 from . import prefetch as cds_prefetch
-from . import store as cds_store
 from .assess import WrongPatient, answer
 from .auth import AuthError, Trust, load_jwks, parse_issuers
 from .cards import Links
@@ -56,9 +56,6 @@ SETTINGS = (
             "Hooks authentication off (said loudly at boot)."),
     Setting("CDS_JWKS_FILE", None, text,
             "Local JWK Set file of the allowed issuers' public keys (air-gapped sites, tests)."),
-    Setting("FEEDBACK_DB", None, text,
-            "SQLite file for card feedback and seen JWT ids (default: "
-            "<instance folder>/feedback.sqlite3); shared by the workers, kept across restarts."),
     Setting("CDS_FHIR_SERVERS", (), _urls,
             "Comma-separated FHIR base URLs the service may fetch from with a call's token. "
             "Empty: any https server (and http on loopback)."),
@@ -68,14 +65,12 @@ SETTINGS = (
 
 
 def init_app(app: Flask) -> None:
-    """Create the feedback database, load the trust settings, and route errors to FHIR."""
-    path = app.config["FEEDBACK_DB"] or str(Path(app.instance_path) / "feedback.sqlite3")
+    """Load the trust settings, and route errors to FHIR."""
     try:
-        cds_store.init(path)
         keys = load_jwks(app.config["CDS_JWKS_FILE"])
     except (OSError, ValueError) as exc:
         raise ConfigError(f"CDS Hooks cannot start: {exc}") from None
-    app.extensions[STATE] = Trust(app.config["CDS_JWT_ISSUERS"], keys, path)
+    app.extensions[STATE] = Trust(app.config["CDS_JWT_ISSUERS"], keys)
     add_renderer(app, _is_cds_path, render_outcome("application/json"))
     if app.extensions[STATE].enabled:
         log_event("cds_auth", auth="jwt", issuer=sorted(app.config["CDS_JWT_ISSUERS"]))
@@ -105,12 +100,14 @@ def _authenticate() -> None:
     if path.endswith("/feedback"):
         audiences.append(public_url() + path.removesuffix("/feedback"))
     try:
-        trust.verify(request.headers.get("Authorization"), audiences)
+        claims = trust.verify(request.headers.get("Authorization"), audiences,
+                              current_storage().engine)
     except AuthError as exc:
         log_event("cds_auth_rejected", level=logging.WARNING, detail=str(exc),
                   endpoint=request.url_rule.rule if request.url_rule else None)
         raise Problem(401, "Authentication failed.",
                       headers={"WWW-Authenticate": 'Bearer realm="cds-services"'}) from None
+    set_caller(f"jwt:{claims['iss']} {claims.get('sub', '-')}"[:300])
 
 
 @bp.get("")
@@ -147,7 +144,8 @@ def call_service(service_id: str) -> dict[str, Any]:
     except WrongPatient as exc:
         raise Problem(400, str(exc)) from None
     if done.model is not None:
-        note_scored(done.model.ref, 1, "cds")
+        note_scored(done.model.ref, 1, "cds", done.result,
+                    f"Patient/{call['context']['patientId']}")
     log_event("cds_call", service_id=service_id, hook=call["hook"],
               hook_instance=call["hookInstance"], outcome=done.outcome,
               cards=len(done.body["cards"]))
@@ -167,7 +165,8 @@ def record_feedback(service_id: str) -> dict[str, Any]:
     """Store what the user did with cards (accepted or overridden, with the reason)."""
     _known(service_id)
     items = _load(_FEEDBACK, json_body())["feedback"]
-    stored = feedback.store(_trust().db_path, service_id, items)
+    stored = feedback.store(current_storage().engine, service_id, items,
+                            g.get("caller") or "unauthenticated")
     log_event("cds_feedback", service_id=service_id, rows=stored,
               outcome=sorted({i["outcome"] for i in items}))
     return {"stored": stored}
@@ -177,7 +176,7 @@ def record_feedback(service_id: str) -> dict[str, Any]:
 def show_feedback_summary(service_id: str) -> dict[str, Any]:
     """How often cards were accepted or overridden, and the override reasons given."""
     _known(service_id)
-    return feedback.summary(_trust().db_path, service_id)
+    return feedback.summary(current_storage().engine, service_id)
 
 
 def _known(service_id: str) -> None:

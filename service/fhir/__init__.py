@@ -77,7 +77,7 @@ def assess() -> Response:
         ) from None
     model = current().default
     result = riskmodel.score(patient, model)
-    note_scored(model.ref, 1, "fhir")
+    note_scored(model.ref, 1, "fhir", result, reading.subject)
     resource = risk_assessment(
         result, model, score_id=str(uuid.uuid4()), subject={"reference": reading.subject},
         occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
