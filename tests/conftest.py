@@ -36,6 +36,8 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests.postgres, whichever folder pytest was started from
+    sys.path.insert(0, str(ROOT))
 # The Dockerfile's CMD, word for word (tests/service/test_dockerfile.py checks it).
 SERVER_COMMAND = ("gunicorn", "-c", "gunicorn.conf.py", "service:create_app()")
 BOOT_TIMEOUT = 60.0
@@ -234,3 +236,23 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Any:
 def client(app: Any) -> Any:
     """Flask's test client of ``app``."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL server (Debian's packages), started once for the session."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database: an SQLite file, then a database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        (tmp_path / "db").mkdir()
+        return f"sqlite:///{tmp_path / 'db' / 'bmrisk.sqlite3'}"
+    return str(request.getfixturevalue("postgres").create_database())

@@ -89,7 +89,8 @@ def init_app(app: Flask) -> None:
     except SQLAlchemyError as exc:
         raise ConfigError(f"refusing to start: the database {storage.shown_url()} cannot be "
                           f"used ({type(exc).__name__}); check BMRISK_DATABASE_URL") from None
-    storage.engine.dispose()  # the master keeps no connection for the workers to inherit
+    finally:
+        storage.engine.dispose()  # the master keeps no connection for the workers to inherit
     app.extensions[EXTENSION] = storage
 
 
