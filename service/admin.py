@@ -31,6 +31,7 @@ from .storage.settings import SETTINGS
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 0 on success, 1 with one line on stderr on failure."""
     args = _parser().parse_args(argv)
+    storage = None
     try:
         storage = open_storage(load(SETTINGS))
         return int(args.run(storage, args, sys.stdout) or 0)
@@ -39,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         print(f"bmrisk-admin: the database failed ({type(exc).__name__}): "
               f"{str(exc).splitlines()[0]}", file=sys.stderr)
+    finally:
+        if storage is not None:
+            storage.engine.dispose()
     return 1
 
 

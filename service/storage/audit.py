@@ -62,5 +62,5 @@ def purge(engine: Engine, days: int, now: datetime) -> int:
 def _stream(engine: Engine, query: Any) -> Iterator[dict[str, Any]]:
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=1000).execute(query)
-        for row in result.mappings():
-            yield dict(row)
+        for row in result.mappings():  # plain str keys (column names are a str subclass)
+            yield {str(name): value for name, value in row.items()}

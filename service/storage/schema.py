@@ -22,7 +22,8 @@ class SchemaBehindError(RuntimeError):
     """The database's schema is not the one this code needs; the message says what to run."""
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for these migrations, run on ``connection``."""
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     config.attributes["connection"] = connection
@@ -31,7 +32,7 @@ def _config(connection: Connection | None = None) -> Config:
 
 def head() -> str:
     """The revision this code needs."""
-    found = ScriptDirectory.from_config(_config()).get_current_head()
+    found = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert found is not None, "the migrations folder has no revision"
     return found
 
@@ -45,7 +46,7 @@ def revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to this code's revision, in one transaction."""
     with engine.begin() as connection:
-        command.upgrade(_config(connection), "head")
+        command.upgrade(alembic_config(connection), "head")
 
 
 def check(engine: Engine) -> None:
@@ -63,4 +64,5 @@ def check(engine: Engine) -> None:
 
 
 def _known() -> set[str]:
-    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return {script.revision for script in scripts.walk_revisions()}

@@ -58,7 +58,8 @@ def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factor
 
 
 def test_an_ehr_retrying_the_same_feedback_at_once_stores_it_once(live_server):
-    item = {**ACCEPTED, "card": "b1f0c7d2-retry-at-once", "outcomeTimestamp": "2026-11-27T09:00:00Z"}
+    item = {**ACCEPTED, "card": "b1f0c7d2-retry-at-once",
+            "outcomeTimestamp": "2026-11-27T09:00:00Z"}
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda _: send(live_server, [item]).json()["stored"], range(8)))
     assert sorted(answers) == [0] * 7 + [1]

@@ -74,12 +74,15 @@ def test_each_channel_writes_one_audit_row_with_the_answer_s_hash(
     assert row["request_id"] == response.headers["X-Request-ID"]
     assert row["response_sha256"] == hashlib.sha256(response.get_data()).hexdigest()
     assert (row["rows"], row["status"]) == (rows, 200)
-    assert row["model_id"] == "lung-bm-literature" and len(row["model_sha256"]) == 64
+    assert row["model_id"] == "lung-bm-literature"
+    assert len(row["model_sha256"]) == 64
     assert row["caller"] == ("form" if channel == "form" else "unauthenticated")
     if rows == 1:
-        assert 0 < row["probability"] < 1 and row["band"] in {"low", "moderate", "high"}
+        assert 0 < row["probability"] < 1
+        assert row["band"] in {"low", "moderate", "high"}
     else:
-        assert row["probability"] is None and row["band"] is None
+        assert row["probability"] is None
+        assert row["band"] is None
     expected = reference and hmac.new(AUDIT_KEY.encode(), reference.encode(),
                                       hashlib.sha256).hexdigest()
     assert row["patient_hmac"] == expected
@@ -133,7 +136,8 @@ def test_without_an_audit_key_no_patient_reference_is_stored(make_app, database_
     make_app(AUDIT_KEY=None).test_client().post("/v1/risk",
                                                 json={**PATIENT, "patient_ref": MARKER_REF})
     [row] = audit_rows(database_url)
-    assert row["patient_hmac"] is None and row["patient_key_id"] is None
+    assert row["patient_hmac"] is None
+    assert row["patient_key_id"] is None
 
 
 def test_audit_off_writes_nothing_and_says_so(make_app, database_url, caplog):
