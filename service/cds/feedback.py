@@ -24,12 +24,14 @@ def store(engine: Engine, service_id: str, items: Sequence[dict[str, Any]],
     """Store validated feedback items for ``service_id`` in one transaction; returns how many
     were new (items already stored are skipped)."""
     received = datetime.now(UTC)
+    # RETURNING counts what was inserted (rowcount is not reliable for this on every driver).
     insert = _INSERTS[engine.dialect.name](feedback).on_conflict_do_nothing(
-        index_elements=["card", "outcome", "outcome_timestamp"])
+        index_elements=["card", "outcome", "outcome_timestamp"]).returning(feedback.c.id)
     stored = 0
     with engine.begin() as connection:
         for item in items:
-            stored += connection.execute(insert, _row(service_id, item, received, caller)).rowcount
+            row = _row(service_id, item, received, caller)
+            stored += len(connection.execute(insert, row).all())
     return stored
 
 
