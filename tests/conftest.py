@@ -222,14 +222,16 @@ def module_server_factory(tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The Flask app for in-process tests (no BMRISK_ variables from the caller's shell)."""
+def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """The Flask app for in-process tests (no BMRISK_ variables from the caller's shell), on
+    its own SQLite database."""
     from service import create_app
 
     for name in list(os.environ):
         if name.startswith("BMRISK_"):
             monkeypatch.delenv(name)
-    return create_app({"TESTING": True})
+    return create_app({"TESTING": True,
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'bmrisk.sqlite3'}"})
 
 
 @pytest.fixture
