@@ -64,7 +64,7 @@ def _commit(response: Response) -> Response:
     if g.get("model_ref") is None or not current_app.config["AUDIT"]:
         return response
     try:
-        audit_rows.record(current_storage().engine, row_of(response))
+        current_storage().audit_writer.write(row_of(response))
     except SQLAlchemyError as exc:
         return database_unavailable(exc)
     return response

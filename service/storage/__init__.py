@@ -21,6 +21,7 @@ from service.config import ConfigError
 
 from . import schema
 from .settings import SETTINGS, is_sqlite
+from .writer import GroupWriter
 
 __all__ = ["SETTINGS", "Storage", "current", "init_app", "open_storage"]
 EXTENSION = "bmrisk.storage"
@@ -39,6 +40,8 @@ class Storage:
         self._engine = _engine(url, pool_size)
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        # A request waits for its audit row as long as for a pooled connection and a write.
+        self.audit_writer = GroupWriter(lambda: self.engine, _POOL_TIMEOUT_S * 2)
 
     @property
     def engine(self) -> Engine:
