@@ -20,7 +20,7 @@ import riskmodel
 from riskmodel import InvalidInputError, Model, Result
 from schemas import ScoreRequest
 from schemas.errors import FALLBACK_CODE
-from service.bodies import register_result_renderer
+from service.bodies import FHIR_JSON, register_result_renderer
 from service.config import Setting, whole
 from service.errors import Problem, add_renderer
 from service.metrics import note_scored
@@ -30,14 +30,14 @@ from service.request_context import request_id
 from . import dates as fhir_dates
 from . import inputs as fhir_input
 from .codes import items, parse_code
-from .output import FHIR_JSON, operation_outcome, risk_assessment
-from .reading import Reading, subject_id
+from .output import operation_outcome, risk_assessment
+from .reading import MAX_AGE_DAYS, Reading, subject_id
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 BUNDLE_TYPES = ("collection", "searchset")
 
 SETTINGS = (
-    Setting("CDS_MAX_AGE_DAYS", 90, whole,
+    Setting("CDS_MAX_AGE_DAYS", MAX_AGE_DAYS, whole,
             "A lab older than this many days is still used, with a warning on the card and in "
             "the RiskAssessment (CDS Hooks and $assess)."),
     Setting("BSP_CODE", None, parse_code,
