@@ -198,6 +198,15 @@ def test_the_page_language_follows_accept_language(client):
     assert '<html lang="en">' in html
 
 
+@pytest.mark.parametrize(("header", "lang"), [
+    ("zh-TW", "zh-Hans"), ("zh-Hant-TW", "zh-Hans"), ("ZH-hans", "zh-Hans"),
+    ("fr, zh;q=0.5", "zh-Hans"), ("zh;q=0.4, en;q=0.8", "en"), ("fr", "en"), ("", "en"),
+])
+def test_accept_language_picks_the_best_offered_language(client, header, lang):
+    html = text_of(client.get("/", headers={"Accept-Language": header}))
+    assert f'<html lang="{lang}">' in html
+
+
 def test_choosing_a_language_sets_a_cookie_holding_only_the_language(client):
     response = client.get("/?lang=zh-Hans")
     cookie = response.headers["Set-Cookie"]
