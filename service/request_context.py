@@ -1,4 +1,8 @@
-"""Per-request context: the request id (echoed on every response), start time, security headers."""
+"""Per-request context: the request id (echoed on every response), start time, security headers.
+
+Served over https (the public URL is https, or a trusted proxy forwarded https): HSTS on every
+response, and every cookie marked ``Secure``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # API responses are data, never pages: nothing may load, frame or run from them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+HSTS = "max-age=31536000"  # one year, the usual minimum; subdomains are the site's to decide
 
 
 def init_app(app: Flask) -> None:
@@ -42,4 +47,24 @@ def _finish(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
+    if served_over_https():
+        headers.setdefault("Strict-Transport-Security", HSTS)
+        _secure_cookies(response)
     return response
+
+
+def served_over_https() -> bool:
+    """Whether clients reach the service over https: its public URL says so, or the request
+    came in on https (as forwarded by a trusted proxy, BMRISK_PROXY_HOPS)."""
+    public = current_app.config.get("PUBLIC_URL") or ""
+    return request.is_secure or public.lower().startswith("https://")
+
+
+def _secure_cookies(response: Response) -> None:
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        response.headers.add("Set-Cookie", cookie if "secure" in flags else f"{cookie}; Secure")

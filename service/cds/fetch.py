@@ -106,25 +106,23 @@ def fetch(base: Base, query: str, token: str, deadline: float) -> dict[str, Any]
     if remaining <= 0:
         raise FetchError("deadline passed before the fetch")
     connection = _connection(base, remaining)
-    watchdog = threading.Timer(remaining, _cut, (connection,))
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog = _Watchdog(connection, remaining)
     try:
-        connection.request("GET", base.path(query), headers={
-            "Authorization": f"Bearer {token}", "Accept": FHIR_JSON,
-            "Accept-Encoding": "gzip"})
-        response = connection.getresponse()
-        if response.status in (404, 410) and "?" not in query:
-            return None
-        if response.status != 200:
-            raise FetchError(f"HTTP {response.status}")
-        body = _body(response)
-    except (OSError, http.client.HTTPException) as exc:
-        late = time.monotonic() >= deadline
-        raise FetchError("deadline passed" if late else type(exc).__name__) from None
+        connection.connect()
+        watchdog.sock = connection.sock  # http.client lets go of it when the answer closes
+        status, body = _exchange(connection, base.path(query), token)
+    except (OSError, http.client.HTTPException, FetchError) as exc:
+        cause = str(exc) if isinstance(exc, FetchError) else type(exc).__name__
+        raise FetchError("deadline passed" if watchdog.fired else cause) from None
     finally:
-        watchdog.cancel()
+        watchdog.stop()
         connection.close()
+    if watchdog.fired:
+        raise FetchError("deadline passed")
+    if status in (404, 410) and "?" not in query:
+        return None
+    if status != 200:
+        raise FetchError(f"HTTP {status}")
     return _resource(body)
 
 
@@ -135,14 +133,36 @@ def _connection(base: Base, timeout: float) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(base.host, base.port, timeout=timeout)
 
 
-def _cut(connection: http.client.HTTPConnection) -> None:
-    """End a fetch at its deadline: a blocked read or handshake returns at once."""
-    sock = connection.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            return  # already closed: nothing left to stop
+def _exchange(connection: http.client.HTTPConnection, target: str,
+              token: str) -> tuple[int, bytes]:
+    """The status and, for a 200, the body of one GET."""
+    connection.request("GET", target, headers={
+        "Authorization": f"Bearer {token}", "Accept": FHIR_JSON, "Accept-Encoding": "gzip"})
+    response = connection.getresponse()
+    return response.status, _body(response) if response.status == 200 else b""
+
+
+class _Watchdog:
+    """Cuts a fetch's socket at its deadline: a blocked connect, handshake or read returns at
+    once, however slowly the server drips bytes (socket timeouts only bound each read)."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection, self.sock, self.fired = connection, None, False
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = self.connection.sock or self.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                return  # already closed: nothing left to stop
 
 
 def _body(response: http.client.HTTPResponse) -> bytes:
@@ -150,6 +170,8 @@ def _body(response: http.client.HTTPResponse) -> bytes:
     raw = response.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
         raise FetchError("answer too large")
+    if response.length:  # bytes the Content-Length promised and the server never sent
+        raise FetchError("answer truncated")
     encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
     if encoding == "identity":
         return raw
