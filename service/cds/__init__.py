@@ -99,7 +99,7 @@ def init_app(app: Flask) -> None:
     app.extensions[STATE] = Trust(config["CDS_JWT_ISSUERS"], keys, path,
                                   config["CDS_JWT_MAX_LIFETIME"])
     app.extensions[POLICY] = Policy(
-        config["CDS_FHIR_SERVERS"], any_loopback=not exposed,
+        config["CDS_FHIR_SERVERS"], any_loopback=not exposed and not config["CDS_FHIR_SERVERS"],
         fetch_timeout=config["CDS_FETCH_TIMEOUT"], call_timeout=config["CDS_CALL_TIMEOUT"],
         slots=threading.BoundedSemaphore(config["CDS_FETCH_CONCURRENCY"]))
     add_renderer(app, _is_cds_path, render_outcome("application/json"))
