@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, request_finished
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -23,6 +23,8 @@ def init_app(app: Flask) -> None:
     """Give every request an id and a start time; stamp every response with the id and headers."""
     app.before_request(_start)
     app.after_request(_finish)
+    # Sent after the session cookie is written (after_request runs before that).
+    request_finished.connect(_secure_cookies, app)
 
 
 def request_id() -> str:
@@ -49,7 +51,6 @@ def _finish(response: Response) -> Response:
         headers["Cache-Control"] = "no-store"
     if served_over_https():
         headers.setdefault("Strict-Transport-Security", HSTS)
-        _secure_cookies(response)
     return response
 
 
@@ -60,9 +61,10 @@ def served_over_https() -> bool:
     return request.is_secure or public.lower().startswith("https://")
 
 
-def _secure_cookies(response: Response) -> None:
+def _secure_cookies(sender: Flask, response: Response, **_: object) -> None:
+    """Mark every cookie ``Secure`` when served over https (the session cookie included)."""
     cookies = response.headers.getlist("Set-Cookie")
-    if not cookies:
+    if not cookies or not served_over_https():
         return
     response.headers.remove("Set-Cookie")
     for cookie in cookies:

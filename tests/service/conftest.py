@@ -314,10 +314,12 @@ class Signer:
         self.jwk = {**jwk, "kid": kid, "use": "sig", "alg": algorithm}
 
     def token(self, iss: str, aud: str, *, jku: str | None = None, lifetime: int = 300,
-              jti: str | None = None, **claims: Any) -> str:
+              jti: str | None = None, omit: tuple[str, ...] = (), **claims: Any) -> str:
+        """A signed token; ``claims`` replace the usual ones, ``omit`` leaves some out."""
         now = int(time.time())
         payload = {"iss": iss, "aud": aud, "iat": now, "exp": now + lifetime,
                    "jti": jti or str(uuid.uuid4()), **claims}
+        payload = {k: v for k, v in payload.items() if k not in omit}
         headers = {"kid": self.kid, "typ": "JWT", **({"jku": jku} if jku else {})}
         return jwt.encode(payload, self.private, algorithm=self.algorithm, headers=headers)
 
