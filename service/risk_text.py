@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskmodel import Model, Result, TermResult
+from riskmodel.features import BY_NAME
 
-SHORT_NAMES = {"calcium": "calcium", "albumin": "albumin", "alp": "ALP", "cea": "CEA",
-               "bsp": "BSP", "histology": "histology", "t_category": "T", "n_category": "N",
-               "stage": "stage"}
 SUMMARY_LIMIT = 139  # the CDS Hooks summary must be under 140 characters
 SCALE = "probabilityDecimal is on a 0-1 scale (0.23 means 23 in 100)"
 
@@ -29,12 +27,23 @@ class FactorRow:
     url: str | None
 
 
+def short_name(name: str) -> str:
+    """An input's name in running text ('ALP'); M category is not a feature of the model."""
+    return BY_NAME[name].short_name if name in BY_NAME else "M category"
+
+
 def percent(probability: float) -> str:
-    """'23%' (one decimal below 10%, '<1%' below 0.5%)."""
+    """A probability as people read it, the same on every page, card and narrative: whole
+    percents ('23%'), one decimal below 1% ('0.4%'), '<0.1%' below 0.05%. A decimal more would
+    claim a precision the evidence does not have; the API keeps full precision.
+
+    >>> [percent(p) for p in (0.2345, 0.0996, 0.004, 0.0001)]
+    ['23%', '10%', '0.4%', '<0.1%']
+    """
     value = 100 * probability
-    if value < 0.5:
-        return "<1%"
-    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
+    if value < 0.05:
+        return "<0.1%"
+    return f"{value:.1f}%" if value < 0.95 else f"{value:.0f}%"
 
 
 def in_100(result: Result) -> str:
@@ -50,7 +59,7 @@ def interval_text(result: Result) -> str:
 
 def missing_names(result: Result) -> list[str]:
     """Short names of the missing inputs, most informative first."""
-    return [SHORT_NAMES.get(m.name, m.name) for m in result.missing]
+    return [short_name(m.name) for m in result.missing]
 
 
 def missing_text(result: Result) -> str:

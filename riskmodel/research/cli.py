@@ -11,12 +11,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from riskmodel import DEFAULT_MODEL
 from riskmodel.persistence import open_model
 
 from .cohort import load_cohort
 from .recalibration import METHODS
 
-DEFAULT_MODEL_REF = "lung-bm-literature"
+DEFAULT_MODEL_REF = DEFAULT_MODEL
 _UNITS_HELP = ("Lab columns carry their unit in the name (calcium[mg/dL]) or in a units row "
                "right after the header whose first cell is #units.")
 

@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from service.auth import is_loopback
+from service.bodies import FHIR_JSON
 
-FHIR_JSON = "application/fhir+json"
 MAX_BYTES = 5_000_000
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _QUERY_SAFE = "/?&=,:%+-._~"  # templates are already quoted; '|' and the rest get escaped

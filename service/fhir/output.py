@@ -20,7 +20,6 @@ from . import codes
 from .narrative import narrative
 from .reading import Note, Used
 
-FHIR_JSON = "application/fhir+json"
 ID_SYSTEM = "urn:ietf:rfc:3986"  # identifier values are urn:uuid:<score id>
 REQUEST_ID_SYSTEM = "urn:bmrisk:request-id"  # the X-Request-ID of the service's log line
 MODEL_SYSTEM = "urn:bmrisk:model"  # codes '<model id>@<version>'
@@ -86,7 +85,7 @@ def _baseline_citation(model: Model) -> str:
 
 
 def _basis_display(used: Used) -> str:
-    label = text.SHORT_NAMES.get(used.name, used.name)
+    label = text.short_name(used.name)
     when = f" ({used.when.date().isoformat()})" if used.when else ""
     return f"{label}: {used.text}{when}"
 

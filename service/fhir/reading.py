@@ -21,6 +21,9 @@ SET_ASIDE = ("entered-in-error", "cancelled")
 _UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
+MAX_AGE_DAYS = 90  # default age limit of a lab value, in days (BMRISK_CDS_MAX_AGE_DAYS)
+
+
 @dataclass(frozen=True)
 class Note:
     """Something about the data the clinician should know (shown on the card, never logged)."""
@@ -76,7 +79,7 @@ class Options:
 
     patient_id: str | None
     now: datetime
-    max_age_days: int = 90
+    max_age_days: int = MAX_AGE_DAYS
     bsp_code: codes.Code | None = None
 
 

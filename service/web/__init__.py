@@ -20,7 +20,7 @@ from service.errors import add_renderer
 from service.metrics import note_scored
 from service.registry import current
 
-from .card import card_of, is_link, key_words, kind, value_words
+from .card import is_link, key_words, kind, value_words
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
 from .i18n import NAMES, current_language, remember, select_locale
@@ -125,7 +125,7 @@ def create_result() -> tuple[str, int] | str:
 def show_model_card() -> str:
     """The model card the API serves at /v1/models/<id>, as a page."""
     model = current().get(None)
-    return render_template("web/model_card.html", card=card_of(model), model=model,
+    return render_template("web/model_card.html", card=current().card(model), model=model,
                            api_path=f"/v1/models/{model.ref.id}")
 
 

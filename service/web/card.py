@@ -6,13 +6,9 @@ translated, the rest in English and marked ``lang="en"``.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-
-from riskmodel import Model
-from riskmodel.card import model_card
 
 from .labels import Text, spec_words
 
@@ -32,12 +28,6 @@ KEY_WORDS = {
     "label": _l("Label"), "beta": _l("Weight (beta)"), "se": _l("Standard error"),
     "grade": _l("Evidence grade"), "rule": _l("Rule"), "reference": _l("Reference population"),
 }
-
-
-@lru_cache(maxsize=16)
-def card_of(model: Model) -> dict[str, Any]:
-    """The model card of ``model``, built once per model (models do not change once loaded)."""
-    return model_card(model)
 
 
 def key_words(key: Any) -> Text:

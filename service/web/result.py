@@ -14,6 +14,7 @@ from riskmodel import Model, Result, TermResult
 from riskmodel.features import BY_NAME, FEATURES
 from riskmodel.staging import derive_stage
 from riskmodel.terms import Term
+from service.risk_text import percent
 
 from .form import UNIT, FormInput
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
@@ -72,11 +73,6 @@ class ResultView:
     model: Model
 
 
-def pct(probability: float) -> str:
-    """A probability as a percent with one decimal ('8.8%')."""
-    return f"{100 * probability:.1f}%"
-
-
 def _value_text(row: TermResult, term: Term) -> str:
     if row.value is None:
         return _("not given")
@@ -105,7 +101,7 @@ def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, 
         state=row.status, status=status_word(row.status, by_name[row.name].kind),
         weight=f"{row.beta:.3g} ± {row.se:.2g}",
         contribution=row.contribution, contribution_text=f"{row.contribution:+.2f}",
-        risk_without=pct(row.risk_without), grade=row.grade,
+        risk_without=percent(row.risk_without), grade=row.grade,
         grade_words=str(GRADE_WORDS.get(row.grade, row.grade)), citation=row.citation,
         notes=_notes(row, by_name[row.name], form), bar=bar)
         for row, bar in zip(result.terms, drawn, strict=True))
@@ -115,7 +111,7 @@ def _handling(term: Term) -> str:
     reference = term.reference
     if "prevalence" in reference:
         return _("averaged over a reference population in which %(share)s have this factor",
-                 share=pct(float(reference["prevalence"])))
+                 share=percent(float(reference["prevalence"])))
     values = ", ".join(f"{d['value']:g}" for d in reference.get("distribution", ()))
     return _("averaged over a reference value of %(values)s %(unit)s", values=values,
              unit=term.unit)
@@ -158,10 +154,10 @@ def result_view(result: Result, model: Model, form: FormInput) -> ResultView:
     """The result page's content."""
     interval = result.interval
     return ResultView(
-        percent=f"{result.percent:.1f}%", per_100=result.per_100, band=band_word(result.band),
-        interval=(f"{100 * interval.level:.0f}%", pct(interval.low), pct(interval.high)),
+        percent=percent(result.probability), per_100=result.per_100, band=band_word(result.band),
+        interval=(f"{100 * interval.level:.0f}%", percent(interval.low), percent(interval.high)),
         missing_range=None if result.missing_range is None else (
-            pct(result.missing_range.low), pct(result.missing_range.high)),
+            percent(result.missing_range.low), percent(result.missing_range.high)),
         icons=icon_array(result.per_100), terms=_term_rows(result, model, form),
         missing=_missing_rows(result, model),
         warnings=tuple(warning_text(w, form) for w in result.warnings),
