@@ -46,7 +46,7 @@ def test_each_failure_is_one_generic_412_and_the_cause_is_logged(
     assert response.status_code == 412, response.text
     outcome_check(response.json())
     detail = response.json()["issue"][0]["diagnostics"]
-    assert detail.startswith(GENERIC)
+    assert detail == f"{GENERIC} (request id {response.headers['X-Request-ID']})"
     assert hostile.url.split("//")[1] not in response.text
     record = server.wait_for_record(lambda r: r.get("event") == "cds_fetch_failed"
                                     and r["request_id"] == response.headers["X-Request-ID"])
