@@ -26,6 +26,7 @@ from service.errors import Problem, add_renderer
 from service.metrics import note_scored
 from service.registry import current
 from service.request_context import request_id
+from service.summary import summarise
 
 from . import dates as fhir_dates
 from . import inputs as fhir_input
@@ -80,10 +81,11 @@ def assess() -> Response:
     model = current().default
     result = riskmodel.score(patient, model)
     note_scored(model.ref, 1, "fhir")
+    summary = summarise(result, model, [n.message for n in reading.notes])
     resource = risk_assessment(
-        result, model, score_id=str(uuid.uuid4()), subject={"reference": reading.subject},
-        occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
-        condition=reading.condition, request_id=request_id())
+        result, model, summary, score_id=str(uuid.uuid4()),
+        subject={"reference": reading.subject}, occurred=fhir_dates.now(),
+        basis=reading.basis(), condition=reading.condition, request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 
 
@@ -136,7 +138,8 @@ def _render_result(result: Result, score_request: ScoreRequest, model: Model) ->
     ref = score_request.patient_ref
     subject = ({"identifier": {"value": ref}, "display": ref} if ref else
                {"display": "Patient not identified (the request had no patient_ref)"})
-    resource = risk_assessment(result, model, score_id=str(uuid.uuid4()), subject=subject,
+    resource = risk_assessment(result, model, summarise(result, model),
+                               score_id=str(uuid.uuid4()), subject=subject,
                                occurred=fhir_dates.now(), request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 

@@ -15,6 +15,7 @@ from typing import Any
 from riskmodel import InvalidInputError, Patient, Quantity
 from riskmodel.features import BY_NAME, QUANTITIES
 from riskmodel.inputs import is_number
+from service.summary import label_of
 
 from . import codes, dates
 from .reading import (
@@ -23,7 +24,6 @@ from .reading import (
     Reading,
     Used,
     dedupe,
-    label_of,
     latest,
     reference,
     same_patient,

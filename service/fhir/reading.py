@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from riskmodel import Patient
-from riskmodel.features import BY_NAME
+from service.summary import label_of
 
 from . import codes, dates
 
@@ -81,11 +81,6 @@ class Options:
     now: datetime
     max_age_days: int = MAX_AGE_DAYS
     bsp_code: codes.Code | None = None
-
-
-def label_of(name: str) -> str:
-    """The plain label of an input ('Serum CEA')."""
-    return BY_NAME[name].label if name in BY_NAME else "M category (AJCC 8th)"
 
 
 def reference(resource: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from riskmodel import Model, Result, TermResult
 from riskmodel.features import BY_NAME, FEATURES
 from riskmodel.staging import derive_stage
 from riskmodel.terms import Term
-from service.risk_text import percent
+from service.summary import percent, summarise
 
 from .form import UNIT, FormInput
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
@@ -151,13 +151,11 @@ def inputs(form: FormInput) -> tuple[tuple[str, str], ...]:
 
 
 def result_view(result: Result, model: Model, form: FormInput) -> ResultView:
-    """The result page's content."""
-    interval = result.interval
+    """The result page's content: the numbers from the one summary, the words translated."""
+    summary = summarise(result, model)
     return ResultView(
-        percent=percent(result.probability), per_100=result.per_100, band=band_word(result.band),
-        interval=(f"{100 * interval.level:.0f}%", percent(interval.low), percent(interval.high)),
-        missing_range=None if result.missing_range is None else (
-            percent(result.missing_range.low), percent(result.missing_range.high)),
+        percent=summary.risk, per_100=result.per_100, band=band_word(result.band),
+        interval=summary.interval, missing_range=summary.missing_range,
         icons=icon_array(result.per_100), terms=_term_rows(result, model, form),
         missing=_missing_rows(result, model),
         warnings=tuple(warning_text(w, form) for w in result.warnings),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.risk_text import percent
+from service.summary import percent
 
 
 @pytest.mark.parametrize(("probability", "shown"), [
