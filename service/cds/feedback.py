@@ -12,17 +12,18 @@ from .store import connection
 
 
 def store(path: str | Path, service_id: str, items: Sequence[dict[str, Any]]) -> int:
-    """Store validated feedback items for ``service_id``; returns how many were stored."""
+    """Store validated feedback items for ``service_id``; returns how many were new (an item
+    already stored, same card, outcome and outcome time, is a retry and is not stored again)."""
     received = datetime.now(UTC).isoformat(timespec="seconds")
     rows = [_row(service_id, item, received) for item in items]
     with connection(path) as db:
         db.execute("BEGIN IMMEDIATE")
-        db.executemany(
-            "INSERT INTO feedback (service_id, card, outcome, accepted_suggestions, "
+        stored = db.executemany(
+            "INSERT OR IGNORE INTO feedback (service_id, card, outcome, accepted_suggestions, "
             "reason_system, reason_code, reason_display, user_comment, outcome_timestamp, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows).rowcount
         db.execute("COMMIT")
-    return len(rows)
+    return stored
 
 
 def _row(service_id: str, item: dict[str, Any], received: str) -> tuple[Any, ...]:

@@ -26,6 +26,12 @@ CREATE TABLE IF NOT EXISTS feedback (
     received_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_by_service ON feedback (service_id, outcome);
+-- A retried post stores nothing new: one row per (card, outcome, outcome time). Older files
+-- may hold duplicates, which are dropped before the unique index is built.
+DELETE FROM feedback WHERE id NOT IN (SELECT MIN(id) FROM feedback
+    GROUP BY service_id, card, outcome, outcome_timestamp);
+CREATE UNIQUE INDEX IF NOT EXISTS feedback_once
+    ON feedback (service_id, card, outcome, outcome_timestamp);
 CREATE TABLE IF NOT EXISTS seen_jwt (
     issuer TEXT NOT NULL,
     jti TEXT NOT NULL,

@@ -28,6 +28,11 @@ def send(server: Any, items: list[dict[str, Any]]) -> requests.Response:
                          json={"feedback": items}, timeout=30)
 
 
+def at_second(item: dict[str, Any], second: int) -> dict[str, Any]:
+    """``item`` with its outcome time moved to another second (a distinct outcome)."""
+    return {**item, "outcomeTimestamp": f"2026-11-26T10:06:{second:02d}Z"}
+
+
 def summary(server: Any) -> dict[str, Any]:
     response = requests.get(f"{server.url}/cds-services/{SERVICE}/feedback/summary", timeout=30)
     assert response.status_code == 200
@@ -39,7 +44,8 @@ def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factor
     server = server_factory(env)
     assert send(server, [ACCEPTED, OVERRIDDEN]).json() == {"stored": 2}
     with ThreadPoolExecutor(8) as pool:  # both gunicorn workers write at once
-        answers = list(pool.map(lambda _: send(server, [OVERRIDDEN]).status_code, range(16)))
+        answers = list(pool.map(lambda i: send(server, [at_second(OVERRIDDEN, i)]).status_code,
+                                range(1, 17)))
     assert answers == [200] * 16
     before = summary(server)
     assert before["outcomes"] == {"accepted": 1, "overridden": 17}
@@ -48,7 +54,8 @@ def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factor
     server.stop()
     again = server_factory(env)
     assert summary(again) == before
-    send(again, [ACCEPTED])
+    assert send(again, [ACCEPTED]).json() == {"stored": 0}  # a retry: already stored
+    assert send(again, [at_second(ACCEPTED, 59)]).json() == {"stored": 1}
     assert summary(again)["outcomes"]["accepted"] == 2
 
 
