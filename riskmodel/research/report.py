@@ -116,8 +116,8 @@ def _warnings(cohort: Cohort) -> list[str]:
     if min(cohort.events, cohort.n - cohort.events) < VALIDATION_EVENTS:
         found.append(f"Only {cohort.rarer()} (the rarer outcome): external validation "
                      f"needs at least {VALIDATION_EVENTS} events and {VALIDATION_EVENTS} "
-                     "non-events for stable figures (Vergouwe Y et al., J Clin Epidemiol 2005;58:475-83; Collins GS "
-                     "et al., Stat Med 2016;35:214-26). Read the intervals.")
+                     "non-events for stable figures (Vergouwe Y et al., J Clin Epidemiol "
+                     "2005;58:475-83; Collins GS et al., Stat Med 2016;35:214-26). Read the intervals.")
     return found
 
 
