@@ -117,7 +117,8 @@ def _warnings(cohort: Cohort) -> list[str]:
         found.append(f"Only {cohort.rarer()} (the rarer outcome): external validation "
                      f"needs at least {VALIDATION_EVENTS} events and {VALIDATION_EVENTS} "
                      "non-events for stable figures (Vergouwe Y et al., J Clin Epidemiol "
-                     "2005;58:475-83; Collins GS et al., Stat Med 2016;35:214-26). Read the intervals.")
+                     "2005;58:475-83; Collins GS et al., Stat Med 2016;35:214-26). "
+                     "Read the intervals.")
     return found
 
 
