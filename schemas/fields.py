@@ -9,6 +9,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from riskmodel.units import ucum_code
+
 
 def quoted(value: Any) -> str:
     """Show a value the way the client sent it (JSON), shortened for long input."""
@@ -118,6 +120,19 @@ class StrictString(fields.String):
         if not isinstance(value, str):
             raise self.make_error("invalid", kind=json_kind(value))
         return value
+
+
+class UnitField(StrictString):
+    """The unit of one lab: a spelling laboratories send (IU/L, µg/L, mg/dl) becomes its UCUM
+    code; anything else is kept for the unit's Choice validator to refuse by name."""
+
+    def __init__(self, lab: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.lab = lab
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return ucum_code(self.lab, text) or text
 
 
 class SizedList(validate.Length):

@@ -92,9 +92,9 @@ def to_request(form: FormInput) -> tuple[dict[str, Any], list[FieldError]]:
             code = "two_separators" if "," in text and "." in text else "not_a_number"
             errors.append(FieldError(feature.name, code))
             continue
-        data[feature.name] = {"value": number, "unit": form.get(feature.name + UNIT) or None}
-        if data[feature.name]["unit"] is None:
-            del data[feature.name]["unit"]
+        data[feature.name] = {"value": number}
+        if form.get(feature.name + UNIT):  # the schema reads the spelling (IU/L is U/L)
+            data[feature.name]["unit"] = form.get(feature.name + UNIT)
     return data, errors
 
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from riskmodel import Notice
 from riskmodel.features import BY_NAME, Feature
 from riskmodel.staging import derive_stage
-from riskmodel.units import from_canonical
+from riskmodel.units import from_canonical, shown_unit, ucum_code
 
 from .form import UNIT, FieldError, FormInput, parse_number
 from .labels import spec_text
@@ -36,7 +36,13 @@ def label(name: str) -> str:
 
 
 def unit_list(feature: Feature) -> str:
-    return _(" or ").join(feature.units)
+    """A lab's units as people read them: 'U/L or µkat/L'."""
+    return _(" or ").join(shown_unit(u) for u in feature.units)
+
+
+def used_unit(form: FormInput, feature: Feature) -> str:
+    """The UCUM code of the unit chosen for ``feature`` (its canonical unit when none is)."""
+    return ucum_code(feature.name, form.get(feature.name + UNIT)) or feature.canonical_unit
 
 
 def either(codes: tuple[str, ...]) -> str:
@@ -49,11 +55,11 @@ def _number(value: float) -> str:
 
 
 def _implausible(form: FormInput, feature: Feature) -> str:
-    unit = form.get(feature.name + UNIT) or feature.canonical_unit
+    unit = used_unit(form, feature)
     low, high = (float(from_canonical(feature.name, b, unit)) for b in feature.plausible)
     return _("%(value)s %(unit)s is not a possible value of %(label)s (possible: %(low)s to "
              "%(high)s %(unit)s). Check the value and the unit.",
-             value=form.get(feature.name), unit=unit, label=spec_text(feature.label),
+             value=form.get(feature.name), unit=shown_unit(unit), label=spec_text(feature.label),
              low=_number(low), high=_number(high))
 
 
@@ -105,12 +111,12 @@ def warning_text(notice: Notice, form: FormInput) -> Said:
     """The words of one warning of a result, in the page language."""
     feature = BY_NAME.get(notice.field or "")
     if notice.code == "outside_usual_range" and feature is not None and feature.usual:
-        unit = form.get(feature.name + UNIT) or feature.canonical_unit
+        unit = used_unit(form, feature)
         low, high = (float(from_canonical(feature.name, b, unit)) for b in feature.usual)
         return Said(_("%(label)s %(value)s %(unit)s is outside the usual range (%(low)s to "
                       "%(high)s %(unit)s). Check the value and the unit.",
-                      label=spec_text(feature.label), value=form.get(feature.name), unit=unit,
-                      low=_number(low), high=_number(high)))
+                      label=spec_text(feature.label), value=form.get(feature.name),
+                      unit=shown_unit(unit), low=_number(low), high=_number(high)))
     texts = {
         "calcium_uncorrected": _("Albumin is missing: calcium was used without albumin "
                                  "correction."),

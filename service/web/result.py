@@ -14,6 +14,7 @@ from riskmodel import Model, Result, TermResult
 from riskmodel.features import BY_NAME, FEATURES
 from riskmodel.staging import derive_stage
 from riskmodel.terms import Term
+from riskmodel.units import shown_unit
 
 from .form import UNIT, FormInput
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
@@ -82,7 +83,7 @@ def _value_text(row: TermResult, term: Term) -> str:
         return _("not given")
     if isinstance(row.value, str):
         return category_word(term.input, row.value)
-    return f"{row.value:.3g} {row.unit or ''}".strip()
+    return f"{row.value:.3g} {shown_unit(row.unit or '')}".strip()
 
 
 def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
@@ -118,7 +119,7 @@ def _handling(term: Term) -> str:
                  share=pct(float(reference["prevalence"])))
     values = ", ".join(f"{d['value']:g}" for d in reference.get("distribution", ()))
     return _("averaged over a reference value of %(values)s %(unit)s", values=values,
-             unit=term.unit)
+             unit=shown_unit(term.unit))
 
 
 def _missing_rows(result: Result, model: Model) -> tuple[MissingRow, ...]:
@@ -136,7 +137,7 @@ def _alerts(result: Result, model: Model) -> tuple[Said, ...]:
         threshold = f"{spec.get('at_or_above', 0):.2f} {spec.get('unit', '')}".strip()
         row = next((r for r, t in zip(result.terms, model.terms, strict=True)
                     if t.input == notice.field and isinstance(r.value, float)), None)
-        used = f"{row.value:.2f} {row.unit}" if row is not None else ""
+        used = f"{row.value:.2f} {shown_unit(row.unit or '')}" if row is not None else ""
         found.append(alert_text(notice, threshold, used))
     return tuple(found)
 
@@ -147,7 +148,7 @@ def inputs(form: FormInput) -> tuple[tuple[str, str], ...]:
     for feature in FEATURES:
         text = form.get(feature.name)
         if feature.kind == "quantity" and text:
-            text = f"{text} {form.get(feature.name + UNIT)}"
+            text = f"{text} {shown_unit(form.get(feature.name + UNIT))}"
         elif text:
             text = category_word(feature.name, text)
         shown.append((label(feature.name), text or _("not given")))

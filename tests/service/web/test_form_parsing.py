@@ -91,7 +91,7 @@ def test_api_error_paths_map_to_form_fields(path, field):
     ({"stage": "0"}, "no_invasive"),
     ({"t_category": "T4", "n_category": "N3", "stage": "IA"}, "stage_contradiction"),
     ({"calcium": {"value": 2.4}}, "unit_required"),
-    ({"calcium": {"value": 2.4, "unit": "mg/dl"}}, "unknown_unit"),
+    ({"calcium": {"value": 2.4, "unit": "mg/L"}}, "unknown_unit"),
     ({"calcium": {"value": 60, "unit": "mmol/L"}}, "implausible"),
     ({"cea": {"value": -1, "unit": "ng/mL"}}, "negative"),
     ({"histology": "carcinoid"}, "unknown_value"),

@@ -8,6 +8,7 @@ import pytest
 
 import riskmodel
 from riskmodel.features import FEATURES
+from riskmodel.units import shown_unit
 
 FULL = {
     "histology": "adenocarcinoma", "t_category": "T4", "n_category": "N3", "stage": "IIIC",
@@ -39,7 +40,7 @@ def test_form_has_a_labelled_field_for_every_feature_and_lab_labels_name_their_u
         if feature.kind == "quantity":
             assert f'<label for="{feature.name}_unit">' in html
             label = re.search(rf'<label for="{feature.name}">([^<]+)</label>', html).group(1)
-            assert all(unit in label for unit in feature.units), label
+            assert all(shown_unit(unit) in label for unit in feature.units), label
 
 
 def test_form_is_prefilled_from_query_parameters_and_never_submitted(client):
@@ -248,12 +249,23 @@ def test_an_error_on_a_page_is_an_html_page_not_json(client):
 
 def test_a_prefilled_value_the_form_does_not_offer_is_shown_and_refused_on_submit(client,
                                                                                 submit):
-    html = text_of(client.get("/?stage=IV&calcium=2.4&calcium_unit=mg/dl"))
+    html = text_of(client.get("/?stage=IV&calcium=2.4&calcium_unit=mg/L"))
     assert '<option value="IV" selected>IV</option>' in html
-    assert '<option value="mg/dl" selected>mg/dl</option>' in html
-    response = submit({"stage": "IV", "calcium": "2.4", "calcium_unit": "mg/dl"})
+    assert '<option value="mg/L" selected>mg/L</option>' in html
+    response = submit({"stage": "IV", "calcium": "2.4", "calcium_unit": "mg/L"})
     refused = text_of(response)
     assert response.status_code == 422
     assert 'id="stage-error"' in refused
     assert "out of scope" in refused
     assert 'id="calcium_unit-error"' in refused
+
+
+def test_units_show_micro_as_mu_and_a_links_spelling_selects_its_unit(client, submit):
+    html = text_of(client.get("/?alp=2&alp_unit=%C2%B5kat/l&cea=3&cea_unit=ug/l"))
+    assert '<option value="ukat/L" selected>\u00b5kat/L</option>' in html
+    assert '<option value="ug/L" selected>\u00b5g/L</option>' in html
+    assert "ukat/L</option>" not in html.replace('value="ukat/L"', "")
+    as_ucum = text_of(submit({"alp": "130", "alp_unit": "U/L"}))
+    as_iu = text_of(submit({"alp": "130", "alp_unit": "IU/L"}))
+    assert re.search(r'id="risk-percent">([^<]+)<', as_iu)[1] == re.search(
+        r'id="risk-percent">([^<]+)<', as_ucum)[1]
