@@ -13,27 +13,29 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
-    validate,
     validates_schema,
 )
 
 from riskmodel import FEATURES, InvalidInputError, Patient, Quantity
+from riskmodel.errors import Message
 from riskmodel.features import OUT_OF_SCOPE_STAGES, Feature
 from riskmodel.inputs import M_CATEGORIES, OUT_OF_SCOPE_M
 from riskmodel.units import SPELLINGS
 
 from .errors import nest_problems
-from .fields import Choice, LabField, SizedList, StrictNumber, StrictString, UnitField
+from .fields import (
+    Choice, Coded, LabField, SizedList, StrictNumber, StrictString, TextLength, UnitField,
+)
 
 PATIENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Patient))
 M_IN_SCOPE: tuple[str, ...] = tuple(m for m in M_CATEGORIES if m not in OUT_OF_SCOPE_M)
 MAX_REF_LENGTH = 128
 MODEL_ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"
-MODEL_ID_ERROR = ("must be a model id such as lung-bm-literature (letters, digits and . _ @ -; "
-                  "at most 128 characters)")
+MODEL_ID_ERROR = Message("must be a model id such as lung-bm-literature (letters, digits and "
+                         ". _ @ -; at most 128 characters)", "model_id")
 MAX_BATCH = 10_000
-NO_PATIENT_FIELD = ("send at least one patient field: " + ", ".join(PATIENT_FIELDS)
-                    + " (patient_ref and model do not count)")
+NO_PATIENT_FIELD = Message("send at least one patient field: " + ", ".join(PATIENT_FIELDS)
+                           + " (patient_ref and model do not count)", "no_patient_field")
 _MODEL_ID = re.compile(MODEL_ID_PATTERN)
 _PATIENT = "__patient__"  # carries the Patient built by the record check to post_load
 
@@ -97,8 +99,8 @@ class _QuantityBase(Schema):
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": "is not a known field; send only value and unit",
-        "type": 'must be an object {"value": <number>, "unit": <unit>}',
+        "unknown": Message("is not a known field; send only value and unit", "unknown_field"),
+        "type": Message('must be an object {"value": <number>, "unit": <unit>}', "not_object"),
     }
 
     @post_load
@@ -137,13 +139,12 @@ class _PatientBase(Schema):
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": "is not a known field; known fields: patient_ref, model, "
-                   + ", ".join(PATIENT_FIELDS),
-        "type": "must be a JSON object of patient fields",
+        "unknown": Message("is not a known field; known fields: patient_ref, model, "
+                           + ", ".join(PATIENT_FIELDS), "unknown_field"),
+        "type": Message("must be a JSON object of patient fields", "not_object"),
     }
 
-    patient_ref = StrictString(allow_none=True, validate=validate.Length(
-        min=1, max=MAX_REF_LENGTH, error=f"must be 1 to {MAX_REF_LENGTH} characters long"),
+    patient_ref = StrictString(allow_none=True, validate=TextLength(1, MAX_REF_LENGTH),
         metadata={"description": "Your opaque reference for this patient or request, echoed in "
                                  "the result and never logged. Do not send names or record "
                                  "numbers.", "examples": ["case-0042"]})
@@ -179,8 +180,10 @@ PatientSchema.__doc__ = ("One patient to score: every field optional, at least o
                          "given; loads to a ScoreRequest.")
 
 
-class RowList(fields.List):
+class RowList(Coded, fields.List):
     """A JSON array whose rows are loaded one by one later (so one bad row fails only itself)."""
+
+    codes = {"required": "required", "null": "not_array", "invalid": "not_array"}  # noqa: RUF012
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
         if not isinstance(value, list):
@@ -195,8 +198,8 @@ class BatchRequestSchema(Schema):
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": "is not a known field; send only patients",
-        "type": 'must be a JSON object {"patients": [...]}',
+        "unknown": Message("is not a known field; send only patients", "unknown_field"),
+        "type": Message('must be a JSON object {"patients": [...]}', "not_object"),
     }
 
     patients = RowList(

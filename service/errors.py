@@ -60,9 +60,9 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-def field_problem(path: str, message: str) -> Problem:
-    """A 422 naming one bad field."""
-    return Problem(422, errors=[{"path": path, "message": message}])
+def field_problem(path: str, message: str, code: str) -> Problem:
+    """A 422 naming one bad field, with the stable code of its problem."""
+    return Problem(422, errors=[{"path": path, "message": message, "code": code}])
 
 
 def add_renderer(app: Flask, applies: Callable[[Request], bool], render: Renderer) -> None:

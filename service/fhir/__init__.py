@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 import riskmodel
 from riskmodel import InvalidInputError, Model, Result
 from schemas import ScoreRequest
+from schemas.errors import FALLBACK_CODE
 from service.bodies import register_result_renderer
 from service.config import Setting, whole
 from service.errors import Problem, add_renderer
@@ -73,7 +74,8 @@ def assess() -> Response:
         patient = fhir_input.patient_of(reading)
     except InvalidInputError as exc:
         raise Problem(422, "The model does not apply to these data.", errors=[
-            {"path": path, "message": m} for path, ms in exc.problems.items() for m in ms],
+            {"path": path, "message": m, "code": getattr(m, "code", FALLBACK_CODE)}
+            for path, ms in exc.problems.items() for m in ms],
         ) from None
     model = current().default
     result = riskmodel.score(patient, model)
@@ -108,11 +110,13 @@ def _bundle(body: Any) -> dict[str, Any]:
             raise Problem(422, "Parameters must hold exactly one 'bundle' parameter.")
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise Problem(422, "Send a Bundle (or Parameters with a 'bundle' parameter).",
-                      errors=[{"path": "resourceType", "message": "must be Bundle"}])
+                      errors=[{"path": "resourceType", "message": "must be Bundle",
+                               "code": "wrong_type"}])
     if body.get("type") not in BUNDLE_TYPES:
         raise Problem(422, "The Bundle must be of type collection or searchset.",
                       errors=[{"path": "Bundle.type", "message": "must be collection or "
-                                                                 "searchset"}])
+                                                                 "searchset",
+                               "code": "unknown_value"}])
     return body
 
 

@@ -29,7 +29,8 @@ def test_one_bad_row_does_not_fail_the_others():
                                                RowError]
     assert loaded[0] == ScoreRequest(Patient(histology="squamous"), "a", None)
     assert loaded[1] == RowError(1, "b", [{"path": "calcium.unit", "message":
-                                          '"mg/L" is not a known unit; use one of mmol/L, mg/dL'}])
+                                          '"mg/L" is not a known unit; use one of mmol/L, mg/dL',
+                                          "code": "unknown_unit"}])
     assert [(e.index, e.patient_ref) for e in loaded[3:]] == [(3, None), (4, "e")]
     assert [e["path"] for e in loaded[3].errors] == ["stage"]
     assert [e["path"] for e in loaded[4].errors] == ["calcium"]
