@@ -24,7 +24,14 @@ from riskmodel.units import SPELLINGS
 
 from .errors import nest_problems
 from .fields import (
-    Choice, Coded, LabField, SizedList, StrictNumber, StrictString, TextLength, UnitField,
+    Choice,
+    Coded,
+    LabField,
+    SizedList,
+    StrictNumber,
+    StrictString,
+    TextLength,
+    UnitField,
 )
 
 PATIENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Patient))
