@@ -106,8 +106,7 @@ def check(form: FormInput) -> Checked:
     try:
         loaded = _SCHEMA.load(data)
     except ValidationError as error:
-        found = [field_error(item["path"], item["message"])
-                 for item in flatten_errors(error.messages)]
+        found = [field_error(item) for item in flatten_errors(error.messages)]
         return Checked(None, tuple(errors + found))
     if errors:
         return Checked(None, tuple(errors))
@@ -122,27 +121,15 @@ def field_of(path: str) -> str:
     return FORM_LEVEL
 
 
-def field_error(path: str, message: str) -> FieldError:
-    """A FieldError from an API error (path and English message), classified by its words."""
-    return FieldError(field_of(path), classify(message), {}, message)
+def field_error(item: Mapping[str, str]) -> FieldError:
+    """A FieldError from an API error item (path, English message, stable code)."""
+    path = item["path"]
+    return FieldError(field_of(path), form_code(path, item.get("code", "")), {}, item["message"])
 
 
-# API and engine messages are English sentences without codes: these phrases name the kind of
-# problem so the page can say it in its own language. tests/web check each against the engine.
-MESSAGE_KINDS: tuple[tuple[str, str], ...] = (
-    ("no invasive primary tumour", "no_invasive"),
-    ("out of scope", "out_of_scope"),
-    ("contradicts", "stage_contradiction"),
-    ("a unit is required", "unit_required"),
-    ("is not a known unit", "unknown_unit"),
-    ("a number is required", "number_required"),
-    ("must not be negative", "negative"),
-    ("is not a possible", "implausible"),
-    ("is not a known value", "unknown_value"),
-    ("send at least one patient field", "empty_form"),
-)
-
-
-def classify(message: str) -> str:
-    """The code of an API/engine message ("other" when no phrase matches)."""
-    return next((code for phrase, code in MESSAGE_KINDS if phrase in message), "other")
+def form_code(path: str, code: str) -> str:
+    """The page's code of an API error: the API's stable code, with an absent unit or number
+    told apart (both are 'required' to the API) and a patient with no field an empty form."""
+    if code in ("required", "null") and path.rpartition(".")[2] in ("unit", "value"):
+        return "unit_required" if path.endswith(".unit") else "number_required"
+    return {"no_patient_field": "empty_form"}.get(code, code or "other")
