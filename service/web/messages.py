@@ -1,8 +1,8 @@
 """Errors, warnings and alerts in the page language, built from their codes.
 
-The API and the engine give each problem a stable code and English words. The page says each code in
-its own words (a catalogue entry per code, with numbers filled in from the feature list and the
-form); a problem of an unknown kind gets a general sentence plus the English detail.
+The API and the engine give each problem a stable code and English words. The page says each
+code in its own words (a catalogue entry per code, with numbers filled in from the feature list
+and the form); a problem of an unknown kind gets a general sentence plus the English detail.
 """
 
 from __future__ import annotations
