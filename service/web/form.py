@@ -24,6 +24,8 @@ FIELD_NAMES: tuple[str, ...] = tuple(
     name for f in FEATURES for name in ((f.name, f.name + UNIT) if f.kind == "quantity"
                                         else (f.name,)))
 FORM_LEVEL = ""  # the field of an error about the form as a whole
+# Printed on the record only: never sent to the engine, logged, or put in a URL.
+PATIENT = "patient_identifier"
 # Digits with at most one decimal separator, point or comma; no thousands separators.
 _NUMBER = re.compile(r"-?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
 _SCHEMA = PatientSchema()
@@ -41,14 +43,21 @@ class FieldError:
 
 @dataclass(frozen=True)
 class FormInput:
-    """The form's fields as typed (stripped and cut to a sane length), by field name."""
+    """The form's fields as typed (stripped and cut to a sane length), by field name, and the
+    patient identifier the clinician may type for the printed record."""
 
     values: Mapping[str, str]
+    patient: str = ""
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> FormInput:
-        """Keep only the form's own fields from request data (form or query string)."""
-        return cls({name: _clean(data.get(name)) for name in FIELD_NAMES})
+    def from_mapping(cls, data: Mapping[str, Any], posted: bool = False) -> FormInput:
+        """Keep only the form's own fields from request data (form or query string).
+
+        The patient identifier is read from a posted form only: never from a URL, which
+        proxies and browsers keep in their logs and history.
+        """
+        return cls({name: _clean(data.get(name)) for name in FIELD_NAMES},
+                   _clean(data.get(PATIENT)) if posted else "")
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")

@@ -6,6 +6,7 @@ Built from ``riskmodel.Result`` and the model that made it; nothing here compute
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -73,6 +74,19 @@ class ResultView:
     model: Model
 
 
+@dataclass(frozen=True)
+class Record:
+    """What the printed record adds to the result: when it was scored, and its id."""
+
+    scored_at: datetime
+    score_id: str
+
+    @property
+    def when(self) -> str:
+        """The time of scoring with its time zone: '2026-11-29 21:20 UTC'."""
+        return self.scored_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def pct(probability: float) -> str:
     """A probability as a percent with one decimal ('8.8%')."""
     return f"{100 * probability:.1f}%"
@@ -89,13 +103,25 @@ def _value_text(row: TermResult, term: Term) -> str:
 def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
     notes = []
     if row.status == "not_used":
-        notes.append(_("Not used: T and N are known (they carry the anatomic extent), or the "
-                       "stage is unknown (T and N are then averaged)."))
+        notes.append(_not_used(term, form))
     if term.input == "calcium" and form.get("albumin") and row.status != "missing":
         notes.append(_("Calcium corrected for albumin (Payne)."))
     if term.caveat:
         notes.append(_("Contradictory evidence: see the model card."))
     return tuple(notes)
+
+
+def _not_used(term: Term, form: FormInput) -> str:
+    """The one reason a rule set the term aside for this patient (stage III: T and N known, or
+    the stage itself unknown)."""
+    unknown = [name for name in term.used_only_when_missing
+               if form.get(name) in ("", *BY_NAME[name].missing_codes)]
+    if not unknown:
+        return _("Not used: %(others)s are known, and they already carry the anatomic extent.",
+                 others=_(" and ").join(label(n) for n in term.used_only_when_missing))
+    return _("Not used: %(input)s is not given (unknown %(others)s: averaged over the reference "
+             "population instead).", input=label(term.input),
+             others=_(" and ").join(label(n) for n in unknown))
 
 
 def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, ...]:
