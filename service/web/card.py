@@ -65,6 +65,8 @@ def _number(value: float) -> str:
 def _authors(authors: Any) -> str:
     """'Guo X et al.' for three or more authors, else the names as given ('Ye H, Zhang Q')."""
     names = [n.strip() for n in str(authors or "").rstrip(".").split(",") if n.strip()]
+    if not names or "not read" in names[0]:
+        return ""
     if len(names) > 2 or "et al" in names[-1:]:
         return f"{names[0]} et al."
     return ", ".join(names)
@@ -74,8 +76,8 @@ def source_of(citation: Any) -> dict[str, str]:
     """A citation's words ('Guo X et al. 2021') and the address of its source, if it has one."""
     if not isinstance(citation, dict):
         return {"text": str(citation or ""), "url": ""}
-    text = " ".join(p for p in (_authors(citation.get("authors")),
-                                str(citation.get("year") or "")) if p and p != UNKNOWN)
+    who = _authors(citation.get("authors")) or str(citation.get("journal") or "")
+    text = " ".join(p for p in (who, str(citation.get("year") or "")) if p and p != UNKNOWN)
     if citation.get("doi") not in (None, UNKNOWN):
         return {"text": text, "url": f"https://doi.org/{citation['doi']}"}
     if citation.get("pmid") not in (None, UNKNOWN):

@@ -61,8 +61,8 @@ def _implausible(form: FormInput, feature: Feature) -> str:
     low, high = (float(from_canonical(feature.name, b, unit)) for b in feature.plausible)
     return _("%(value)s %(unit)s is not a possible value of %(label)s (possible: %(low)s to "
              "%(high)s %(unit)s). Check the value and the unit.",
-             value=form.get(feature.name), unit=shown_unit(unit), label=spec_text(feature.label),
-             low=_number(low), high=_number(high))
+             value=form.get(feature.name), unit=shown_unit(unit),
+             label=in_sentence(spec_text(feature.label)), low=_number(low), high=_number(high))
 
 
 def _contradiction(form: FormInput) -> str:

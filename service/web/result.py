@@ -5,6 +5,7 @@ Built from ``riskmodel.Result`` and the model that made it; nothing here compute
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,6 +112,11 @@ def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
     return tuple(notes)
 
 
+def _short(name: str) -> str:
+    """A feature's label without its parenthesis: 'T category (AJCC 8th)' -> 'T category'."""
+    return re.split(r"\s*[(\uff08]", label(name), maxsplit=1)[0]
+
+
 def _not_used(term: Term, form: FormInput) -> str:
     """The one reason a rule set the term aside for this patient (stage III: T and N known, or
     the stage itself unknown)."""
@@ -118,10 +124,10 @@ def _not_used(term: Term, form: FormInput) -> str:
                if form.get(name) in ("", *BY_NAME[name].missing_codes)]
     if not unknown:
         return _("Not used: %(others)s are known, and they already carry the anatomic extent.",
-                 others=_(" and ").join(label(n) for n in term.used_only_when_missing))
+                 others=_(" and ").join(_short(n) for n in term.used_only_when_missing))
     return _("Not used: %(input)s is not given (unknown %(others)s: averaged over the reference "
-             "population instead).", input=label(term.input),
-             others=_(" and ").join(label(n) for n in unknown))
+             "population instead).", input=_short(term.input),
+             others=_(" and ").join(_short(n) for n in unknown))
 
 
 def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, ...]:

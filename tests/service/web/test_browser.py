@@ -103,7 +103,7 @@ def test_errors_show_next_to_their_fields_keep_the_input_and_lead_to_the_field(l
                 "calcium_unit": "mmol/L"})
     submit(page)
     assert focused_id(page) == "error-summary"
-    assert "Enter a number" in page.text_content("#calcium-error")
+    assert "Enter serum total calcium as a number" in page.text_content("#calcium-error")
     assert "IIIC" in page.text_content("#stage-error")
     described = page.get_attribute("#calcium", "aria-describedby").split()
     assert "calcium-error" in described
@@ -192,6 +192,27 @@ def test_the_typed_values_never_reach_the_server_log(live_server, open_page):
     log = live_server.log_text()
     for typed in ("large_cell", "97.3813", "2,4917", "2.4917"):
         assert typed not in log
+
+
+def test_the_patient_identifier_is_printed_and_never_logged(live_server, open_page):
+    marker = "PID-7f3a9c-MARKER"
+    page = open_page()
+    page.goto(live_server.url + "/")
+    fill(page, SPARSE)
+    page.fill("#patient_identifier", marker)
+    submit(page)
+    page.emulate_media(media="print")
+    assert page.is_visible("#record-patient")
+    assert page.text_content("#record-patient") == marker
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC",
+                        page.text_content("#record-time"))
+    page.emulate_media(media="screen")
+    with page.expect_navigation():  # "Change the inputs" keeps it, and so does a new result
+        page.click('.result-actions button[value="edit"]')
+    assert page.input_value("#patient_identifier") == marker
+    submit(page)
+    assert page.text_content("#record-patient") == marker
+    assert marker not in live_server.log_text()
 
 
 def axe_violations(page, axe_source: str) -> list[str]:

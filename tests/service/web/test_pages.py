@@ -320,13 +320,13 @@ def test_channels_keep_their_own_error_shape_for_browsers(client):
 
 @pytest.mark.parametrize(("fields", "reason"), [
     ({"t_category": "T2a", "n_category": "N2"},
-     "Not used: T category (AJCC 8th) and N category (AJCC 8th) are known, and they already "
-     "carry the anatomic extent."),
+     "Not used: T category and N category are known, and they already carry the anatomic "
+     "extent."),
     ({"t_category": "T2a"},
-     "Not used: Stage group (AJCC 8th, M0) is not given (unknown N category (AJCC 8th): "
-     "averaged over the reference population instead)."),
+     "Not used: Stage group is not given (unknown N category: averaged over the reference "
+     "population instead)."),
     ({"t_category": "T4", "n_category": "N2", "stage": "IIIB"},
-     "Not used: T category (AJCC 8th) and N category (AJCC 8th) are known"),
+     "Not used: T category and N category are known"),
 ])
 def test_the_stage_iii_row_gives_the_one_reason_it_was_not_used(submit, fields, reason):
     html = unescape(text_of(submit({"histology": "squamous", **fields})))
