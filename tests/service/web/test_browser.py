@@ -240,4 +240,6 @@ def test_form_error_state_result_and_model_card_have_no_wcag_violations(live_ser
     found["result"] = axe_violations(page, axe_source)
     page.goto(live_server.url + "/model-card")
     found["model card"] = axe_violations(page, axe_source)
-    assert found == {"form": [], "errors": [], "result": [], "model card": []}
+    page.goto(live_server.url + "/no-such-page")
+    found["error page"] = axe_violations(page, axe_source)
+    assert found == {"form": [], "errors": [], "result": [], "model card": [], "error page": []}
