@@ -65,6 +65,10 @@ INPUT_CODES: dict[str, str] = {
 }
 
 
+class ArgumentError(RiskModelError, ValueError):
+    """A caller's argument (not a patient input) is invalid: a count, a fraction, an option."""
+
+
 class SpecError(RiskModelError, ValueError):
     """A model spec is malformed, or its hash does not match its manifest."""
 

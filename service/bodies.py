@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, request
 from .errors import Problem
 
 JSON = "application/json"
+FHIR_JSON = "application/fhir+json"
 RESULT_RENDERERS = "bmrisk.result_renderers"
 # (result, score request, model) -> response; typed loosely so core needs no riskmodel import.
 ResultRenderer = Callable[[Any, Any, Any], Response]

@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from riskmodel import DEFAULT_MODEL
+from riskmodel.errors import ArgumentError, RiskModelError
 from riskmodel.persistence import open_model
 
 from .cohort import load_cohort
 from .recalibration import METHODS
 
-DEFAULT_MODEL_REF = "lung-bm-literature"
+DEFAULT_MODEL_REF = DEFAULT_MODEL
 _UNITS_HELP = ("Lab columns carry their unit in the name (calcium[mg/dL]) or in a units row "
                "right after the header whose first cell is #units.")
 
@@ -32,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) left: stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except Exception as exc:  # one line, never a traceback (thin CLI)
+    except (RiskModelError, OSError) as exc:  # the user's mistake: one line, no traceback
+        # Anything else is a bug in bmrisk: it raises with its traceback, to be reported.
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"bmrisk: error: {message}", file=sys.stderr)
         return 1
@@ -166,7 +169,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for item in args.missing:
         name, sep, fraction = item.partition("=")
         if not sep:
-            raise ValueError(f"--missing {item!r}: write INPUT=FRACTION, e.g. cea=0.3")
+            raise ArgumentError(f"--missing {item!r}: write INPUT=FRACTION, e.g. cea=0.3")
         missing[name.strip()] = float(fraction)
     simulate_file(args.out, args.n, args.seed, open_model(args.model), args.intercept_shift,
                   args.slope, missing)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from riskmodel.errors import ArgumentError
 from riskmodel.model import Model
 
 from .cohort import Cohort
@@ -58,7 +59,7 @@ def validation_report(model: Model, cohort: Cohort,
     (True, 800, 'SYNTHETIC DATA')
     """
     if cohort.n == 0:
-        raise ValueError("no usable rows: nothing to validate (see the excluded rows)")
+        raise ArgumentError("no usable rows: nothing to validate (see the excluded rows)")
     _, scores = model.score_table(cohort.table)
     p, lp = scores.probability, scores.logit
     return {

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import requests
 
 from service.auth import is_loopback
+from service.bodies import FHIR_JSON
 
-FHIR_JSON = "application/fhir+json"
 MAX_BYTES = 5_000_000
 
 

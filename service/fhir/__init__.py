@@ -20,24 +20,25 @@ import riskmodel
 from riskmodel import InvalidInputError, Model, Result
 from schemas import ScoreRequest
 from schemas.errors import FALLBACK_CODE
-from service.bodies import register_result_renderer
+from service.bodies import FHIR_JSON, register_result_renderer
 from service.config import Setting, whole
 from service.errors import Problem, add_renderer
 from service.metrics import note_scored
 from service.registry import current
 from service.request_context import request_id
+from service.summary import summarise
 
 from . import dates as fhir_dates
 from . import inputs as fhir_input
 from .codes import items, parse_code
-from .output import FHIR_JSON, operation_outcome, risk_assessment
-from .reading import Reading, subject_id
+from .output import operation_outcome, risk_assessment
+from .reading import MAX_AGE_DAYS, Reading, subject_id
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 BUNDLE_TYPES = ("collection", "searchset")
 
 SETTINGS = (
-    Setting("CDS_MAX_AGE_DAYS", 90, whole,
+    Setting("CDS_MAX_AGE_DAYS", MAX_AGE_DAYS, whole,
             "A lab older than this many days is still used, with a warning on the card and in "
             "the RiskAssessment (CDS Hooks and $assess)."),
     Setting("BSP_CODE", None, parse_code,
@@ -80,10 +81,11 @@ def assess() -> Response:
     model = current().default
     result = riskmodel.score(patient, model)
     note_scored(model.ref, 1, "fhir")
+    summary = summarise(result, model, [n.message for n in reading.notes])
     resource = risk_assessment(
-        result, model, score_id=str(uuid.uuid4()), subject={"reference": reading.subject},
-        occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
-        condition=reading.condition, request_id=request_id())
+        result, model, summary, score_id=str(uuid.uuid4()),
+        subject={"reference": reading.subject}, occurred=fhir_dates.now(),
+        basis=reading.basis(), condition=reading.condition, request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 
 
@@ -136,7 +138,8 @@ def _render_result(result: Result, score_request: ScoreRequest, model: Model) ->
     ref = score_request.patient_ref
     subject = ({"identifier": {"value": ref}, "display": ref} if ref else
                {"display": "Patient not identified (the request had no patient_ref)"})
-    resource = risk_assessment(result, model, score_id=str(uuid.uuid4()), subject=subject,
+    resource = risk_assessment(result, model, summarise(result, model),
+                               score_id=str(uuid.uuid4()), subject=subject,
                                occurred=fhir_dates.now(), request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 

@@ -17,6 +17,7 @@ from riskmodel.features import BY_NAME, FEATURES
 from riskmodel.staging import derive_stage
 from riskmodel.terms import Term
 from riskmodel.units import shown_unit
+from service.summary import percent, summarise
 
 from .form import UNIT, FormInput
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
@@ -88,11 +89,6 @@ class Record:
         return self.scored_at.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def pct(probability: float) -> str:
-    """A probability as a percent with one decimal ('8.8%')."""
-    return f"{100 * probability:.1f}%"
-
-
 def _value_text(row: TermResult, term: Term) -> str:
     if row.value is None:
         return _("not given")
@@ -138,7 +134,7 @@ def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, 
         state=row.status, status=status_word(row.status, by_name[row.name].kind),
         weight=f"{row.beta:.3g} ± {row.se:.2g}",
         contribution=row.contribution, contribution_text=f"{row.contribution:+.2f}",
-        risk_without=pct(row.risk_without), grade=row.grade,
+        risk_without=percent(row.risk_without), grade=row.grade,
         grade_words=str(GRADE_WORDS.get(row.grade, row.grade)), citation=row.citation,
         notes=_notes(row, by_name[row.name], form), bar=bar)
         for row, bar in zip(result.terms, drawn, strict=True))
@@ -148,7 +144,7 @@ def _handling(term: Term) -> str:
     reference = term.reference
     if "prevalence" in reference:
         return _("averaged over a reference population in which %(share)s have this factor",
-                 share=pct(float(reference["prevalence"])))
+                 share=percent(float(reference["prevalence"])))
     values = ", ".join(f"{d['value']:g}" for d in reference.get("distribution", ()))
     return _("averaged over a reference value of %(values)s %(unit)s", values=values,
              unit=shown_unit(term.unit))
@@ -188,13 +184,11 @@ def inputs(form: FormInput) -> tuple[tuple[str, str], ...]:
 
 
 def result_view(result: Result, model: Model, form: FormInput) -> ResultView:
-    """The result page's content."""
-    interval = result.interval
+    """The result page's content: the numbers from the one summary, the words translated."""
+    summary = summarise(result, model)
     return ResultView(
-        percent=f"{result.percent:.1f}%", per_100=result.per_100, band=band_word(result.band),
-        interval=(f"{100 * interval.level:.0f}%", pct(interval.low), pct(interval.high)),
-        missing_range=None if result.missing_range is None else (
-            pct(result.missing_range.low), pct(result.missing_range.high)),
+        percent=summary.risk, per_100=result.per_100, band=band_word(result.band),
+        interval=summary.interval, missing_range=summary.missing_range,
         icons=icon_array(result.per_100), terms=_term_rows(result, model, form),
         missing=_missing_rows(result, model),
         warnings=tuple(warning_text(w, form) for w in result.warnings),

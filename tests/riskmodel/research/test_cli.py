@@ -96,3 +96,14 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):
     assert done.returncode == 0
     assert done.stderr == ""
     assert done.stdout.startswith("out.csv: 2 rows: 2 scored")
+
+
+def test_a_bug_raises_with_its_traceback_while_a_users_mistake_is_one_line(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug in bmrisk")
+
+    monkeypatch.setattr("riskmodel.card.model_card_markdown", broken)
+    with pytest.raises(ZeroDivisionError):
+        main(["card", "lung-bm-literature"])
+    assert main(["card", "no-such-model"]) == 1
+    assert capsys.readouterr().err == "bmrisk: error: no built-in model 'no-such-model'\n"

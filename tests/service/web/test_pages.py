@@ -34,7 +34,7 @@ def shown_percent(html: str) -> str:
 def api_percent(client, body: dict) -> str:
     answer = client.post("/v1/risk", json=body)
     assert answer.status_code == 200, answer.get_json()
-    return f"{answer.get_json()['percent']:.1f}%"
+    return f"{answer.get_json()['percent']:.0f}%"  # people read whole percents
 
 
 def test_form_has_a_labelled_field_for_every_feature_and_lab_labels_name_their_units(client):
@@ -115,7 +115,7 @@ def test_a_sparse_result_names_what_was_missing_the_range_left_and_the_best_next
     result = riskmodel.score(patient)
     html = text_of(submit({"histology": "adenocarcinoma"}))
     low, high = result.missing_range
-    assert f"{100 * low:.1f}% to {100 * high:.1f}%" in html
+    assert f"{100 * low:.0f}% to {100 * high:.0f}%" in html
     missing = re.search(r'<section class="missing".*?</section>', html, re.S).group(0)
     first = missing.split("<li>")[1]
     assert "narrows the range most" in first
@@ -202,6 +202,15 @@ def test_the_page_language_follows_accept_language(client):
     assert "估计风险" in html
     html = text_of(client.get("/", headers={"Accept-Language": "fr-FR,en;q=0.5"}))
     assert '<html lang="en">' in html
+
+
+@pytest.mark.parametrize(("header", "lang"), [
+    ("zh-TW", "zh-Hans"), ("zh-Hant-TW", "zh-Hans"), ("ZH-hans", "zh-Hans"),
+    ("fr, zh;q=0.5", "zh-Hans"), ("zh;q=0.4, en;q=0.8", "en"), ("fr", "en"), ("", "en"),
+])
+def test_accept_language_picks_the_best_offered_language(client, header, lang):
+    html = text_of(client.get("/", headers={"Accept-Language": header}))
+    assert f'<html lang="{lang}">' in html
 
 
 def test_choosing_a_language_sets_a_cookie_holding_only_the_language(client):
