@@ -165,6 +165,14 @@ def test_the_form_can_be_completed_with_the_keyboard_alone(live_server, open_pag
     assert page.text_content("#risk-percent") == api_percent(live_server, KEYBOARD_TYPED)
 
 
+def test_the_tumour_selects_line_up(live_server, open_page):
+    page = open_page()
+    page.goto(live_server.url + "/")
+    tops = {name: page.eval_on_selector(f"#{name}", "e => e.getBoundingClientRect().top")
+            for name in ("histology", "t_category", "n_category", "stage")}
+    assert len(set(tops.values())) == 1, tops
+
+
 def test_the_script_shows_the_stage_t_and_n_give_before_submitting(live_server, open_page):
     page = open_page()
     page.goto(live_server.url + "/")

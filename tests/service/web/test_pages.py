@@ -65,6 +65,14 @@ def test_the_empty_form_opens_without_the_ranking_of_empty_fields(client):
     assert 'class="ranked"' not in html
 
 
+def test_the_form_says_once_that_units_are_the_laboratorys(client):
+    html = text_of(client.get("/"))
+    assert html.count("the unit the laboratory reported") == 1
+    units = [f.name for f in FEATURES if f.kind == "quantity"]
+    for name in units:
+        assert re.search(rf'id="{name}_unit"[^>]*aria-describedby="units-hint"', html, re.S)
+
+
 def test_the_ranking_follows_a_score_of_what_is_already_filled_in_one_line(client):
     patient = riskmodel.Patient(histology="squamous", alp=riskmodel.Quantity(150, "U/L"))
     expected = [m.name for m in riskmodel.score(patient).missing]
