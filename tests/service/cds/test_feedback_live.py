@@ -28,14 +28,15 @@ def send(server: Any, items: list[dict[str, Any]]) -> requests.Response:
                          json={"feedback": items}, timeout=30)
 
 
+def at_second(item: dict[str, Any], second: int) -> dict[str, Any]:
+    """``item`` with its outcome time moved to another second (a distinct outcome)."""
+    return {**item, "outcomeTimestamp": f"2026-11-26T10:06:{second:02d}Z"}
+
+
 def summary(server: Any) -> dict[str, Any]:
     response = requests.get(f"{server.url}/cds-services/{SERVICE}/feedback/summary", timeout=30)
     assert response.status_code == 200
     return response.json()
-
-
-def overridden_at(second: int) -> dict[str, Any]:
-    return {**OVERRIDDEN, "outcomeTimestamp": f"2026-11-26T10:07:{second:02d}Z"}
 
 
 def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factory, tmp_path):
@@ -43,7 +44,8 @@ def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factor
     server = server_factory(env)
     assert send(server, [ACCEPTED, OVERRIDDEN]).json() == {"stored": 2}
     with ThreadPoolExecutor(8) as pool:  # both gunicorn workers write at once
-        answers = list(pool.map(lambda s: send(server, [overridden_at(s)]).json(), range(16)))
+        answers = list(pool.map(lambda i: send(server, [at_second(OVERRIDDEN, i)]).json(),
+                                range(1, 17)))
     assert answers == [{"stored": 1}] * 16
     before = summary(server)
     assert before["outcomes"] == {"accepted": 1, "overridden": 17}
@@ -53,7 +55,7 @@ def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factor
     again = server_factory(env)
     assert summary(again) == before
     assert send(again, [ACCEPTED]).json() == {"stored": 0}  # a retry: already stored
-    send(again, [{**ACCEPTED, "outcomeTimestamp": "2026-11-26T11:00:00Z"}])
+    assert send(again, [at_second(ACCEPTED, 59)]).json() == {"stored": 1}
     assert summary(again)["outcomes"]["accepted"] == 2
 
 
