@@ -179,15 +179,11 @@ def _term_note(term, status: str, albumin_known: bool, patient: Patient) -> str:
 
 def _not_used_note(term, patient: Patient) -> str:
     """Why a rule set the term aside for this patient."""
-    labels = [_short_label(name) for name in term.used_only_when_missing]
+    labels = [BY_NAME[name].short_name for name in term.used_only_when_missing]
     if getattr(patient, term.input) is None:
-        return (f"not used: {_short_label(term.input).lower()} unknown (an unknown "
+        return (f"not used: {BY_NAME[term.input].short_name.lower()} unknown (an unknown "
                 f"{' or '.join(labels)} is marginalised instead)")
     return f"not used: {' and '.join(labels)} are known (they carry the anatomic extent)"
-
-
-def _short_label(name: str) -> str:
-    return BY_NAME[name].label.split(" (")[0]
 
 
 def _narrowing(model: Model, design: Design, scores: Scores) -> np.ndarray:

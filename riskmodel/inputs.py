@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
-from .errors import InvalidInputError
+from .errors import InvalidInputError, Message
 from .features import BY_NAME, CATEGORICAL, OUT_OF_SCOPE_STAGES, QUANTITIES
 from .staging import describe, possible_stages, stage_matches
 from .units import FACTORS
@@ -67,13 +67,18 @@ class Patient:
         if problems:
             raise InvalidInputError(problems)
 
-    def present(self) -> tuple[str, ...]:
-        """Names of the fields that were given."""
-        return tuple(f.name for f in fields(self) if getattr(self, f.name) is not None)
+    @classmethod
+    def checked(cls, values: Mapping[str, Any]) -> Patient:
+        """A Patient built without its own check, for values whose table already passed
+        ``find_problems`` (a batch checks every row in one vectorised call, then builds each
+        patient here). Trusting unchecked values would score nonsense: check first."""
+        patient = object.__new__(cls)
+        for name in _FIELD_NAMES:
+            object.__setattr__(patient, name, values.get(name))
+        return patient
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain dict of the given fields (quantities as {'value', 'unit'})."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+
+_FIELD_NAMES = tuple(f.name for f in fields(Patient))
 
 
 def _type_problems(patient: Patient) -> Problems:
@@ -83,17 +88,17 @@ def _type_problems(patient: Patient) -> Problems:
         if q is None:
             continue
         if not isinstance(q, Quantity):
-            problems[feature.name] = ["must be a Quantity(value, unit)"]
+            problems[feature.name] = [Message("must be a Quantity(value, unit)", "wrong_type")]
         elif isinstance(q.value, bool) or not isinstance(q.value, int | float):
-            problems[f"{feature.name}.value"] = ["must be a number"]
+            problems[f"{feature.name}.value"] = [Message("must be a number", "wrong_type")]
         elif not math.isfinite(q.value):
-            problems[f"{feature.name}.value"] = ["must be a finite number"]
+            problems[f"{feature.name}.value"] = [Message("must be a finite number", "not_finite")]
         elif not isinstance(q.unit, str):
-            problems[f"{feature.name}.unit"] = ["must be a unit string"]
+            problems[f"{feature.name}.unit"] = [Message("must be a unit string", "wrong_type")]
     for name in [f.name for f in CATEGORICAL] + ["m_category"]:
         value = getattr(patient, name)
         if value is not None and not isinstance(value, str):
-            problems[name] = ["must be a string"]
+            problems[name] = [Message("must be a string", "wrong_type")]
     return problems
 
 
@@ -182,16 +187,24 @@ def _check_categories(raw, add) -> None:
             continue
         if feature.name == "stage":
             out = _isin(column, OUT_OF_SCOPE_STAGES)
-            add(out, "stage", lambda r, c=column: f"{c[r]!r} {_M1_REASON}")
+            add(out, "stage", lambda r, c=column: _out_of_scope(c[r]))
             bad &= ~out
-        add(bad, feature.name, lambda r, c=column, f=feature:
-            f"{c[r]!r} is not a known value; use one of {', '.join(f.categories)}")
+        add(bad, feature.name, lambda r, c=column, f=feature: _unknown_value(c[r], f.categories))
     m = _column(raw, "m_category")
     if _outside(m, ("M0",)) is None:
         return
-    add(_isin(m, OUT_OF_SCOPE_M), "m_category", lambda r: f"{m[r]!r} {_M1_REASON}")
+    add(_isin(m, OUT_OF_SCOPE_M), "m_category", lambda r: _out_of_scope(m[r]))
     add(_notna(m) & ~_isin(m, M_CATEGORIES), "m_category",
-        lambda r: f"{m[r]!r} is not a known value; use one of {', '.join(M_CATEGORIES)}")
+        lambda r: _unknown_value(m[r], M_CATEGORIES))
+
+
+def _out_of_scope(value: Any) -> Message:
+    return Message(f"{value!r} {_M1_REASON}", "out_of_scope", value=value)
+
+
+def _unknown_value(value: Any, choices: Sequence[str]) -> Message:
+    return Message(f"{value!r} is not a known value; use one of {', '.join(choices)}",
+                   "unknown_value", value=value, choices=tuple(choices))
 
 
 def _factors(units: np.ndarray, name: str) -> np.ndarray:
@@ -215,23 +228,27 @@ def _check_quantities(raw, add) -> None:
         if np.where(given, (canonical >= low) & (canonical <= high), np.isnan(values)).all():
             continue
         known = _isin(units, feature.units)
-        add(given & ~known, f"{name}.unit", lambda r, u=units, f=feature:
-            f"{u[r]!r} is not a known unit; use one of {', '.join(f.units)}")
-        add(~given & ~np.isnan(values), f"{name}.unit",
-            f"a unit is required; use one of {', '.join(feature.units)}")
-        add(given & np.isnan(values), f"{name}.value", "a number is required")
-        add(np.isinf(values), f"{name}.value", "must be a finite number")
-        add(values < 0, f"{name}.value", "must not be negative")
+        add(given & ~known, f"{name}.unit", lambda r, u=units, f=feature: Message(
+            f"{u[r]!r} is not a known unit; use one of {', '.join(f.units)}", "unknown_unit",
+            unit=u[r], units=f.units))
+        add(~given & ~np.isnan(values), f"{name}.unit", Message(
+            f"a unit is required; use one of {', '.join(feature.units)}", "unit_required",
+            units=feature.units))
+        add(given & np.isnan(values), f"{name}.value",
+            Message("a number is required", "number_required"))
+        add(np.isinf(values), f"{name}.value", Message("must be a finite number", "not_finite"))
+        add(values < 0, f"{name}.value", Message("must not be negative", "negative"))
         implausible = known & np.isfinite(values) & (values >= 0) & (
             (canonical < low) | (canonical > high))
         add(implausible, f"{name}.value", lambda r, v=values, u=units, f=feature:
             _implausible_message(f, v[r], u[r]))
 
 
-def _implausible_message(feature, value: float, unit: str) -> str:
+def _implausible_message(feature, value: float, unit: str) -> Message:
     low, high = (bound / FACTORS[feature.name][unit] for bound in feature.plausible)
-    return (f"{value:g} {unit} is not a possible {feature.label.lower()} "
-            f"(possible: {_fmt(low)} to {_fmt(high)} {unit}); check the value and unit")
+    return Message(f"{value:g} {unit} is not a possible {feature.label.lower()} "
+                   f"(possible: {_fmt(low)} to {_fmt(high)} {unit}); check the value and unit",
+                   "implausible", value=float(value), unit=unit, low=low, high=high)
 
 
 def _fmt(x: float) -> str:
@@ -243,11 +260,13 @@ def _check_cross_fields(raw, add) -> None:
     no_invasive = None
     if {"Tis", "T0"} & set(t.tolist()):
         no_invasive = _isin(t, ("Tis", "T0")) & _isin(nn, ("N0",))
-        add(no_invasive, "t_category", lambda r: f"{t[r]} {_NO_INVASIVE}")
+        add(no_invasive, "t_category",
+            lambda r: Message(f"{t[r]} {_NO_INVASIVE}", "no_invasive", value=t[r]))
     stages = set(stage.tolist())
     if "0" in stages:
-        add(_isin(stage, ("0",)), "stage",
-            "stage 0 means no invasive primary tumour: out of scope for this model")
+        add(_isin(stage, ("0",)), "stage", Message(
+            "stage 0 means no invasive primary tumour: out of scope for this model",
+            "no_invasive", value="0"))
     checkable = frozenset(BY_NAME["stage"].categories) - {"0"}
     if not stages & checkable:
         return
@@ -263,8 +282,10 @@ def _check_cross_fields(raw, add) -> None:
             mask = np.zeros(len(t), dtype=bool)
             mask[members] = True
             given_tn = " and ".join(v for v in (t_cat, n_cat) if v is not None)
-            add(mask, "stage", f"stage {given} contradicts {given_tn}: AJCC 8th gives "
-                               f"{describe(derived)}; correct the stage, T or N")
+            add(mask, "stage", Message(
+                f"stage {given} contradicts {given_tn}: AJCC 8th gives {describe(derived)}; "
+                "correct the stage, T or N", "stage_contradiction", stage=given,
+                t_category=t_cat, n_category=n_cat, derived=tuple(sorted(derived))))
 
 
 def is_number(value: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from .errors import SpecError
 from .features import BY_NAME, Feature
+from .inputs import is_number
 
 SPEC_FORMAT = "bmrisk-spec/1"
 # Format 2 adds continuous and staging terms, the (T, N) reference and input availability.
@@ -38,11 +39,6 @@ def fail(where: str, why: str) -> NoReturn:
 def _need(condition: bool, where: str, why: str) -> None:
     if not condition:
         fail(where, why)
-
-
-def is_number(value: Any) -> bool:
-    """A finite int or float that is not a boolean."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _number(value: Any, where: str, low: float = -math.inf, high: float = math.inf) -> None:

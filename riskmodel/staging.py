@@ -33,7 +33,6 @@ _LABELS: dict[str, frozenset[str]] = {
     "IIIB": frozenset({"IIIB", "III"}),
     "IIIC": frozenset({"IIIC", "III"}),
 }
-STAGE_III = frozenset({"III", "IIIA", "IIIB", "IIIC"})
 
 
 def derive_stage(t_category: str | None, n_category: str | None) -> tuple[str, ...]:

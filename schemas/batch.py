@@ -31,8 +31,6 @@ from .request import (
     is_model_id,
 )
 
-_EMPTY = dict.fromkeys(PATIENT_FIELDS)
-
 
 @dataclass(frozen=True)
 class RowError:
@@ -102,7 +100,7 @@ class _RowLoader:
             if values is None:
                 loaded[index] = self._load_one(index, row)
             else:
-                clean.append((index, _checked_patient(values), row))
+                clean.append((index, Patient.checked(values), row))  # checked below, all at once
         problems = find_problems(raw_table([patient for _, patient, _ in clean])) if clean else {}
         for position, (index, patient, row) in enumerate(clean):
             if position in problems:
@@ -160,20 +158,3 @@ class _RowLoader:
         if key == "patient_ref":
             return 1 <= len(value) <= MAX_REF_LENGTH
         return key == "model" and is_model_id(value)
-
-
-def _checked_patient(values: dict[str, Any]) -> Patient:
-    """A Patient of type-clean values, built without its per-row check.
-
-    ``load`` runs the very same rules (``riskmodel.inputs.find_problems``) on all rows at once
-    and keeps a patient only when its row has no problem: one vectorised call instead of one
-    check per row (about 0.5 ms each, seconds for a full batch). Tests prove these patients
-    equal ``Patient(**values)``, and every row's outcome equals loading it alone.
-    """
-    patient = object.__new__(Patient)
-    try:
-        vars(patient).update(_EMPTY, **values)
-    except TypeError:  # a slotted Patient has no __dict__
-        for name, value in (_EMPTY | values).items():
-            object.__setattr__(patient, name, value)
-    return patient

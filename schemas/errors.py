@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from riskmodel.errors import INPUT_CODES
+
+from .fields import REQUEST_CODES
 
 SCHEMA_KEY = "_schema"  # marshmallow's key for a whole-object error
+FALLBACK_CODE = "invalid"  # a message that carries no code of its own
 
 
 def nest_problems(problems: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -33,15 +38,17 @@ def nest_problems(problems: Mapping[str, list[str]]) -> dict[str, Any]:
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
-    """Flatten marshmallow's nested messages to [{"path", "message"}] with dotted paths.
+    """Flatten marshmallow's nested messages to [{"path", "message", "code"}], dotted paths.
 
     List indices become numbers in the path (``patients.3.calcium.unit``); a nested
     ``_schema`` names its parent; only a top-level whole-object error keeps ``_schema``.
 
-    >>> flatten_errors({"calcium": {"unit": ["bad"]}, "_schema": ["empty"]})
-    [{'path': 'calcium.unit', 'message': 'bad'}, {'path': '_schema', 'message': 'empty'}]
-    >>> flatten_errors({"calcium": ["bare number"]}, prefix="patients.3")
-    [{'path': 'patients.3.calcium', 'message': 'bare number'}]
+    A message without a code of its own (``riskmodel.errors.Message``) gets ``invalid``.
+
+    >>> flatten_errors({"calcium": {"unit": ["bad"]}, "_schema": ["empty"]})[0]
+    {'path': 'calcium.unit', 'message': 'bad', 'code': 'invalid'}
+    >>> flatten_errors({"calcium": ["bare number"]}, prefix="patients.3")[0]["path"]
+    'patients.3.calcium'
     """
     found: list[dict[str, str]] = []
     _flatten(messages, prefix, found)
@@ -59,7 +66,12 @@ def _flatten(messages: Any, path: str, found: list[dict[str, str]]) -> None:
         for item in messages:
             _flatten(item, path, found)
     else:
-        found.append({"path": path or SCHEMA_KEY, "message": str(messages)})
+        found.append({"path": path or SCHEMA_KEY, "message": str(messages),
+                      "code": getattr(messages, "code", FALLBACK_CODE)})
+
+
+ERROR_CODES: dict[str, str] = {**INPUT_CODES, **REQUEST_CODES,
+                                FALLBACK_CODE: "any other problem (the message says which)"}
 
 
 class ErrorItemSchema(Schema):
@@ -72,6 +84,11 @@ class ErrorItemSchema(Schema):
     message = fields.String(required=True, metadata={
         "description": "What is wrong and how to fix it, in plain words.",
         "examples": ['"mg/dl" is not a known unit; use one of mmol/L, mg/dL']})
+    code = fields.String(required=True, validate=validate.OneOf(ERROR_CODES), metadata={
+        "description": "Stable code of the problem, for programs and translations: "
+                       + "; ".join(f"`{code}`, {meaning}" for code, meaning
+                                   in ERROR_CODES.items()) + ".",
+        "examples": ["unknown_unit"]})
 
 
 class ProblemSchema(Schema):

@@ -9,6 +9,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from riskmodel.errors import Message
+from riskmodel.units import ucum_code
+
 
 def quoted(value: Any) -> str:
     """Show a value the way the client sent it (JSON), shortened for long input."""
@@ -47,7 +50,35 @@ def as_finite_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-class StrictNumber(fields.Float):
+# Request problems that only the request contract finds (the engine's codes are in
+# riskmodel.errors.INPUT_CODES); both lists are documented in the OpenAPI.
+REQUEST_CODES: dict[str, str] = {
+    "required": "a required field is absent",
+    "null": "null where a value is required",
+    "unknown_field": "a field the request does not define",
+    "not_object": "something other than a JSON object where an object belongs",
+    "not_array": "something other than a JSON array where an array belongs",
+    "length": "a text or a list that is too short or too long",
+    "model_id": "a model id of the wrong form",
+    "no_patient_field": "a patient without any patient field",
+    "unknown_model": "a model id that no loaded model has (GET /v1/models lists them)",
+}
+# marshmallow's error keys -> our codes.
+_KEY_CODES = {"required": "required", "null": "null", "invalid": "wrong_type",
+              "special": "not_finite", "type": "not_object"}
+
+
+class Coded:
+    """Mixin: a field whose marshmallow errors carry a stable code (``Message``)."""
+
+    def make_error(self, key: str, **kwargs: Any) -> ValidationError:
+        error = super().make_error(key, **kwargs)  # type: ignore[misc]
+        return ValidationError(Message(str(error.messages[0]), self.codes.get(key, "wrong_type")))
+
+    codes: Mapping[str, str] = _KEY_CODES
+
+
+class StrictNumber(Coded, fields.Float):
     """A JSON number only: refuses strings, booleans, NaN, infinities and huge integers."""
 
     default_error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
@@ -81,12 +112,13 @@ class Choice(validate.OneOf):
             return value
         return super().__call__(value)
 
-    def _format_error(self, value: Any) -> str:
-        return (f"{quoted(value)} is not a known {self.kind}; "
-                f"use one of {', '.join(map(str, self.choices))}")
+    def _format_error(self, value: Any) -> Message:
+        code = "unknown_unit" if self.kind == "unit" else "unknown_value"
+        return Message(f"{quoted(value)} is not a known {self.kind}; use one of "
+                       f"{', '.join(map(str, self.choices))}", code, value=value)
 
 
-class LabField(fields.Nested):
+class LabField(Coded, fields.Nested):
     """A lab result as an object {value, unit}; a bare number is refused, never given a unit."""
 
     def __init__(self, nested: Any, example_unit: str, units: tuple[str, ...], **kwargs: Any):
@@ -99,17 +131,18 @@ class LabField(fields.Nested):
             raise ValidationError(self._shape_message(value))
         return super()._deserialize(value, attr, data, **kwargs)
 
-    def _shape_message(self, value: Any) -> str:
+    def _shape_message(self, value: Any) -> Message:
         units = ", ".join(self.units)
         if as_finite_float(value) is not None:
             sent = json.dumps(value)
-            return (f'a unit is required: send {{"value": {sent}, "unit": "{self.example_unit}"}}'
-                    f" with the unit the laboratory reported (one of {units})")
-        return (f'must be an object {{"value": <number>, "unit": <one of {units}>}}, '
-                f"not {json_kind(value)}")
+            return Message(f'a unit is required: send {{"value": {sent}, "unit": '
+                           f'"{self.example_unit}"}} with the unit the laboratory reported '
+                           f"(one of {units})", "unit_required")
+        return Message(f'must be an object {{"value": <number>, "unit": <one of {units}>}}, '
+                       f"not {json_kind(value)}", "not_object")
 
 
-class StrictString(fields.String):
+class StrictString(Coded, fields.String):
     """A JSON string only; the message names the type that was sent instead."""
 
     default_error_messages = {"invalid": "must be a string, not {kind}"}  # noqa: RUF012
@@ -120,6 +153,29 @@ class StrictString(fields.String):
         return value
 
 
+class TextLength(validate.Length):
+    """A string length check, coded ``length``."""
+
+    def __init__(self, min: int, max: int):
+        super().__init__(min=min, max=max)
+
+    def _format_error(self, value: Any, message: str) -> Message:
+        return Message(f"must be {self.min} to {self.max} characters long", "length")
+
+
+class UnitField(StrictString):
+    """The unit of one lab: a spelling laboratories send (IU/L, µg/L, mg/dl) becomes its UCUM
+    code; anything else is kept for the unit's Choice validator to refuse by name."""
+
+    def __init__(self, lab: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.lab = lab
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return ucum_code(self.lab, text) or text
+
+
 class SizedList(validate.Length):
     """A length check whose message says how many items were sent."""
 
@@ -127,5 +183,6 @@ class SizedList(validate.Length):
         super().__init__(min=min, max=max)
         self.noun = noun
 
-    def _format_error(self, value: Any, message: str) -> str:
-        return f"must hold {self.min:,} to {self.max:,} {self.noun}; got {len(value):,}"
+    def _format_error(self, value: Any, message: str) -> Message:
+        return Message(f"must hold {self.min:,} to {self.max:,} {self.noun}; got {len(value):,}",
+                       "length")

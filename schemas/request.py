@@ -13,26 +13,36 @@ from marshmallow import (
     ValidationError,
     fields,
     post_load,
-    validate,
     validates_schema,
 )
 
 from riskmodel import FEATURES, InvalidInputError, Patient, Quantity
+from riskmodel.errors import Message
 from riskmodel.features import OUT_OF_SCOPE_STAGES, Feature
 from riskmodel.inputs import M_CATEGORIES, OUT_OF_SCOPE_M
+from riskmodel.units import SPELLINGS
 
 from .errors import nest_problems
-from .fields import Choice, LabField, SizedList, StrictNumber, StrictString
+from .fields import (
+    Choice,
+    Coded,
+    LabField,
+    SizedList,
+    StrictNumber,
+    StrictString,
+    TextLength,
+    UnitField,
+)
 
 PATIENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Patient))
 M_IN_SCOPE: tuple[str, ...] = tuple(m for m in M_CATEGORIES if m not in OUT_OF_SCOPE_M)
 MAX_REF_LENGTH = 128
 MODEL_ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._@-]{0,127}"
-MODEL_ID_ERROR = ("must be a model id such as lung-bm-literature (letters, digits and . _ @ -; "
-                  "at most 128 characters)")
+MODEL_ID_ERROR = Message("must be a model id such as lung-bm-literature (letters, digits and "
+                         ". _ @ -; at most 128 characters)", "model_id")
 MAX_BATCH = 10_000
-NO_PATIENT_FIELD = ("send at least one patient field: " + ", ".join(PATIENT_FIELDS)
-                    + " (patient_ref and model do not count)")
+NO_PATIENT_FIELD = Message("send at least one patient field: " + ", ".join(PATIENT_FIELDS)
+                           + " (patient_ref and model do not count)", "no_patient_field")
 _MODEL_ID = re.compile(MODEL_ID_PATTERN)
 _PATIENT = "__patient__"  # carries the Patient built by the record check to post_load
 
@@ -64,6 +74,13 @@ def _range_text(bounds: tuple[float, float], unit: str) -> str:
     return f"{bounds[0]:g} to {bounds[1]:g} {unit}"
 
 
+def _unit_description(feature: Feature) -> str:
+    spellings = ", ".join(SPELLINGS.get(feature.name, {}))
+    return ("UCUM unit code; the first listed is canonical. Case variants (mg/dl) and micro "
+            "written \u00b5 or \u03bc are read as the code" + (f", as are {spellings}" if spellings
+                                                              else "") + ".")
+
+
 def _quantity_schema(feature: Feature) -> type[Schema]:
     """The {value, unit} schema of one lab, units and limits from the feature list."""
     unit = feature.canonical_unit
@@ -76,10 +93,10 @@ def _quantity_schema(feature: Feature) -> type[Schema]:
         "x-usual": {"low": feature.usual[0], "high": feature.usual[1], "unit": unit,
                     "basis": feature.usual_basis}})
     required = f"a unit is required; use one of {_unit_list(feature)}"
-    unit_field = StrictString(required=True, validate=Choice(feature.units, kind="unit"),
-                              error_messages={"required": required, "null": required},
-                              metadata={"description": "UCUM unit code; the first listed is "
-                                                       "canonical. Case matters (mg/dL)."})
+    unit_field = UnitField(feature.name, required=True,
+                           validate=Choice(feature.units, kind="unit"),
+                           error_messages={"required": required, "null": required},
+                           metadata={"description": _unit_description(feature)})
     name = "".join(part.title() for part in feature.name.split("_")) + "QuantitySchema"
     return _QuantityBase.from_dict({"value": value, "unit": unit_field}, name=name)
 
@@ -89,8 +106,8 @@ class _QuantityBase(Schema):
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": "is not a known field; send only value and unit",
-        "type": 'must be an object {"value": <number>, "unit": <unit>}',
+        "unknown": Message("is not a known field; send only value and unit", "unknown_field"),
+        "type": Message('must be an object {"value": <number>, "unit": <unit>}', "not_object"),
     }
 
     @post_load
@@ -129,13 +146,12 @@ class _PatientBase(Schema):
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": "is not a known field; known fields: patient_ref, model, "
-                   + ", ".join(PATIENT_FIELDS),
-        "type": "must be a JSON object of patient fields",
+        "unknown": Message("is not a known field; known fields: patient_ref, model, "
+                           + ", ".join(PATIENT_FIELDS), "unknown_field"),
+        "type": Message("must be a JSON object of patient fields", "not_object"),
     }
 
-    patient_ref = StrictString(allow_none=True, validate=validate.Length(
-        min=1, max=MAX_REF_LENGTH, error=f"must be 1 to {MAX_REF_LENGTH} characters long"),
+    patient_ref = StrictString(allow_none=True, validate=TextLength(1, MAX_REF_LENGTH),
         metadata={"description": "Your opaque reference for this patient or request, echoed in "
                                  "the result and never logged. Do not send names or record "
                                  "numbers.", "examples": ["case-0042"]})
@@ -171,8 +187,10 @@ PatientSchema.__doc__ = ("One patient to score: every field optional, at least o
                          "given; loads to a ScoreRequest.")
 
 
-class RowList(fields.List):
+class RowList(Coded, fields.List):
     """A JSON array whose rows are loaded one by one later (so one bad row fails only itself)."""
+
+    codes = {"required": "required", "null": "not_array", "invalid": "not_array"}  # noqa: RUF012
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
         if not isinstance(value, list):
@@ -187,8 +205,8 @@ class BatchRequestSchema(Schema):
         unknown = RAISE
 
     error_messages = {  # noqa: RUF012 (marshmallow merges this class attribute)
-        "unknown": "is not a known field; send only patients",
-        "type": 'must be a JSON object {"patients": [...]}',
+        "unknown": Message("is not a known field; send only patients", "unknown_field"),
+        "type": Message('must be a JSON object {"patients": [...]}', "not_object"),
     }
 
     patients = RowList(

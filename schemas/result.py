@@ -9,7 +9,6 @@ from .request import MAX_BATCH
 
 TERM_STATUSES = ("fired", "not_fired", "missing", "not_used")
 GRADES = ("A", "B", "C", "D")
-CITATION_KEYS = ("text", "doi", "pmid", "url", "evidence_ref")
 
 
 def _probability(description: str) -> fields.Float:

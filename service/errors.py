@@ -2,7 +2,8 @@
 
 Views raise; nothing else catches. ``Problem`` carries a status, a plain detail and the bad
 fields; marshmallow's ``ValidationError`` becomes a 422 naming every field; Werkzeug's HTTP errors
-keep their status; anything else is a generic 500 that never echoes input.
+keep their status; a database failure is a 503 with Retry-After; anything else is a generic 500
+that never echoes input.
 
 Parts of the app that answer in another shape opt out in one of two ways:
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, json, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from schemas import flatten_errors
@@ -29,6 +31,7 @@ from .request_context import request_id
 
 PROBLEM_JSON = "application/problem+json"
 RENDERERS = "bmrisk.problem_renderers"
+FALLBACK_RENDERERS = "bmrisk.problem_fallback_renderers"
 Renderer = Callable[[dict[str, Any]], Response]
 # Headers an HTTP error must keep: what is allowed (405), how to authenticate (401).
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -44,7 +47,11 @@ _DETAILS = {
     415: "Send the body as JSON with 'Content-Type: application/json'.",
     422: "The request has invalid fields; each is named in 'errors'.",
     500: "The service failed to handle this request. Quote the request id when reporting it.",
+    503: "The service's database does not answer, so nothing was scored or stored. Try again "
+         "after the seconds in Retry-After.",
 }
+# Seconds a client should wait after a 503: the database pool's own wait is 5 s.
+RETRY_AFTER_S = 5
 
 
 class Problem(Exception):
@@ -60,18 +67,23 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-def field_problem(path: str, message: str) -> Problem:
-    """A 422 naming one bad field."""
-    return Problem(422, errors=[{"path": path, "message": message}])
+def field_problem(path: str, message: str, code: str) -> Problem:
+    """A 422 naming one bad field, with the stable code of its problem."""
+    return Problem(422, errors=[{"path": path, "message": message, "code": code}])
 
 
-def add_renderer(app: Flask, applies: Callable[[Request], bool], render: Renderer) -> None:
+def add_renderer(app: Flask, applies: Callable[[Request], bool], render: Renderer,
+                 fallback: bool = False) -> None:
     """Render problems of requests for which ``applies(request)`` is true with ``render``.
 
     ``render`` gets the problem dict (type, title, status, detail, request_id, maybe errors)
     and returns a Response; its status and kept headers (Allow, WWW-Authenticate) are set after.
+    A ``fallback`` renderer is asked only after every other one declined (a browser's HTML
+    page for any address, after the channels that own their paths).
     """
-    app.extensions.setdefault(RENDERERS, []).append((applies, render))
+    app.extensions.setdefault(RENDERERS, [])
+    app.extensions.setdefault(FALLBACK_RENDERERS, [])
+    app.extensions[FALLBACK_RENDERERS if fallback else RENDERERS].append((applies, render))
 
 
 def init_app(app: Flask) -> None:
@@ -80,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Problem, _from_problem)
     app.register_error_handler(ValidationError, _from_validation)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(SQLAlchemyError, database_unavailable)
     app.register_error_handler(Exception, _from_unexpected)
 
 
@@ -102,7 +115,9 @@ def problem_dict(status: int, detail: str | None = None,
 
 def respond(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     """Render ``problem`` with the renderer that applies to this request, else as JSON."""
-    render = next((r for applies, r in current_app.extensions.get(RENDERERS, [])
+    extensions = current_app.extensions
+    render = next((r for applies, r in (*extensions.get(RENDERERS, ()),
+                                        *extensions.get(FALLBACK_RENDERERS, ()))
                    if applies(request)), None)
     if render is not None:
         response = render(problem)
@@ -125,6 +140,13 @@ def _from_http(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k in _KEPT_HEADERS}
     return respond(problem_dict(status, _DETAILS.get(status)), headers)
+
+
+def database_unavailable(error: SQLAlchemyError) -> Response:
+    """503 with Retry-After: the database failed (down, unreachable, pool exhausted)."""
+    log_event("database_unavailable", level=logging.ERROR, request_id=request_id(),
+              error_type=type(error).__name__)
+    return respond(problem_dict(503), {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _from_unexpected(error: Exception) -> Response:

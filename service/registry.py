@@ -55,7 +55,7 @@ class Registry:
         model = self.find(model_id)
         if model is None:
             error = self.unknown(model_id)
-            raise field_problem(error["path"], error["message"])
+            raise field_problem(error["path"], error["message"], error["code"])
         return model
 
     def find(self, model_id: str | None) -> Model | None:
@@ -71,7 +71,8 @@ class Registry:
         """The field error for an unknown model id."""
         return {"path": "model", "message": f"no model {model_id!r}; known ids: "
                                             + ", ".join(sorted(self._newest))
-                                            + " (GET /v1/models lists them)"}
+                                            + " (GET /v1/models lists them)",
+                "code": "unknown_model"}
 
     def all(self) -> list[Model]:
         """Every model offered (each version), default first, then by id and version."""

@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from riskmodel import DEFAULT_MODEL
+from riskmodel.errors import ArgumentError, RiskModelError
 from riskmodel.persistence import open_model
 
 from .cohort import load_cohort
 from .recalibration import METHODS
 
-DEFAULT_MODEL_REF = "lung-bm-literature"
+DEFAULT_MODEL_REF = DEFAULT_MODEL
 _UNITS_HELP = ("Lab columns carry their unit in the name (calcium[mg/dL]) or in a units row "
                "right after the header whose first cell is #units.")
 
@@ -32,7 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `head`) left: stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except Exception as exc:  # one line, never a traceback (thin CLI)
+    except (RiskModelError, OSError) as exc:  # the user's mistake: one line, no traceback
+        # Anything else is a bug in bmrisk: it raises with its traceback, to be reported.
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"bmrisk: error: {message}", file=sys.stderr)
         return 1
@@ -101,19 +104,14 @@ def _validate(args: argparse.Namespace) -> int:
     html = write_report(report, out, figures=not args.no_figures)
     overall = report["overall"]
     for line in [*report["warnings"], f"{cohort.n} rows used ({cohort.events} events), "
-                 f"excluded: {cohort.excluded or 'none'}", _figure_line(overall),
+                 f"excluded: {cohort.excluded_text()}", _figure_line(overall),
                  f"report: {html} (and report.json)"]:
         print(line)
     return 0
 
 
 def _figure_line(f: dict) -> str:
-    def show(entry: dict, key: str = "estimate") -> str:
-        value = entry.get(key)
-        if value is None:
-            return entry.get("reason", "n/a")
-        low = entry.get("low")
-        return f"{value:.3f}" + (f" ({low:.3f}-{entry['high']:.3f})" if low is not None else "")
+    from .report import estimate_text as show
 
     return (f"AUC {show(f['auc'])}; O/E {show(f['oe'], 'ratio')}; calibration intercept "
             f"{show(f['calibration_intercept'])}, slope {show(f['calibration_slope'])}; "
@@ -132,6 +130,7 @@ def _recalibrate_parser(commands) -> None:
 
 def _recalibrate(args: argparse.Namespace) -> int:
     from .provenance import recalibrate, save_recalibrated
+    from .report import estimate_text
 
     cohort = load_cohort(args.cohort, args.outcome)
     spec = recalibrate(open_model(args.model), cohort, args.method)
@@ -141,8 +140,7 @@ def _recalibrate(args: argparse.Namespace) -> int:
              f"({args.method}) from {cohort.n} rows, {cohort.events} events"]
     for name, entry in provenance["estimates"].items():
         if isinstance(entry, dict):
-            lines.append(f"  {name}: {entry['estimate']:.3f} ({entry['low']:.3f} to "
-                         f"{entry['high']:.3f})")
+            lines.append(f"  {name}: {estimate_text(entry)}")
     for key in ("parent", "recalibrated"):
         lines.append(f"  {key} (apparent): " + _figure_line(provenance["validation"][key]))
     lines.append(f"artifact: {path} (+ manifest with its SHA-256)")
@@ -171,7 +169,7 @@ def _simulate(args: argparse.Namespace) -> int:
     for item in args.missing:
         name, sep, fraction = item.partition("=")
         if not sep:
-            raise ValueError(f"--missing {item!r}: write INPUT=FRACTION, e.g. cea=0.3")
+            raise ArgumentError(f"--missing {item!r}: write INPUT=FRACTION, e.g. cea=0.3")
         missing[name.strip()] = float(fraction)
     simulate_file(args.out, args.n, args.seed, open_model(args.model), args.intercept_shift,
                   args.slope, missing)

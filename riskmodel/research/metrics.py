@@ -4,13 +4,15 @@ Discrimination: AUC with DeLong's variance (DeLong ER et al., Biometrics 1988;44
 the fast midrank form of Sun X, Xu W, IEEE Signal Process Lett 2014;21:1389-1393) and a 95% CI
 on the logit scale (it stays inside 0-1). Calibration: observed/expected with a binomial
 delta-method CI for ln(O/E); calibration intercept (logistic regression of the outcome with
-the model's log-odds as offset) and slope (log-odds as the only covariate), both by Newton's
-method with Wald CIs; Brier score. Curves: decile points, a lowess-smoothed calibration curve
-(statsmodels), and net benefit (Vickers AJ, Elkin EB, Med Decis Making 2006;26:565-574).
+the model's log-odds as offset) and slope (log-odds as the only covariate), both fitted as
+statsmodels binomial GLMs, with Wald CIs; Brier score. Curves: decile points, a
+lowess-smoothed calibration curve (statsmodels), and net benefit (Vickers AJ, Elkin EB, Med
+Decis Making 2006;26:565-574).
 """
 
 from __future__ import annotations
 
+import warnings
 from statistics import NormalDist
 from typing import Any
 
@@ -75,22 +77,33 @@ def observed_expected(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
 
 def logistic_fit(X: np.ndarray, y: np.ndarray, offset: np.ndarray | None = None,
                  max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-likelihood logistic regression by Newton's method: (coefficients, covariance).
+    """Maximum-likelihood logistic regression (statsmodels' binomial GLM, with an optional
+    offset): (coefficients, covariance).
 
-    ``X`` includes the intercept column. Raises ArithmeticError when it does not converge.
+    ``X`` includes the intercept column. Raises ArithmeticError when the fit does not converge
+    or the outcome is perfectly separated (the estimates would be meaningless).
     """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        PerfectSeparationError,
+        PerfectSeparationWarning,
+    )
+
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    offset = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=float)
-    beta = np.zeros(X.shape[1])
-    for _ in range(max_iter):
-        p = expit(offset + X @ beta)
-        info = X.T @ (X * (p * (1 - p))[:, None])
-        step = np.linalg.solve(info, X.T @ (y - p))
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
-            p = expit(offset + X @ beta)
-            return beta, np.linalg.inv(X.T @ (X * (p * (1 - p))[:, None]))
-    raise ArithmeticError("logistic regression did not converge (separation?)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", RuntimeWarning)  # exp overflow: diverging estimates
+        try:
+            fit = sm.GLM(y, X, family=sm.families.Binomial(), offset=offset).fit(
+                maxiter=max_iter, tol=1e-10)
+        except (ConvergenceWarning, PerfectSeparationWarning, PerfectSeparationError,
+                RuntimeWarning):
+            raise ArithmeticError("logistic regression did not converge (separation?)") from None
+    if not fit.converged:
+        raise ArithmeticError("logistic regression did not converge (separation?)")
+    return np.asarray(fit.params), np.asarray(fit.cov_params())
 
 
 def calibration_intercept(y: np.ndarray, lp: np.ndarray) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from riskmodel.errors import ArgumentError
 from riskmodel.features import BY_NAME, FEATURE_NAMES
 from riskmodel.inputs import canonical_table, raw_table
 from riskmodel.model import Model
@@ -86,10 +87,10 @@ def simulate_file(path: str | Path, n: int, seed: int, model: Model, intercept_s
 def _chunks(n: int, seed: int, model: Model, shift: float, slope: float,
             missing: Mapping[str, float] | None) -> Iterator[pd.DataFrame]:
     if n < 1:
-        raise ValueError("the number of rows must be at least 1")
+        raise ArgumentError("the number of rows must be at least 1")
     for name, fraction in (missing or {}).items():
         if name not in BY_NAME or not 0 <= fraction <= 1:
-            raise ValueError(f"missing: {name}={fraction}: give a known input and a fraction "
+            raise ArgumentError(f"missing: {name}={fraction}: give a known input and a fraction "
                              "between 0 and 1")
     rng = np.random.default_rng(seed)
     for start in range(0, n, _CHUNK):

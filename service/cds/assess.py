@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import riskmodel
-from riskmodel import InvalidInputError, Model
+from riskmodel import InvalidInputError, Model, Result
 from service.fhir import dates as fhir_dates
 from service.fhir import inputs as fhir_input
 from service.fhir import output as fhir_output
 from service.fhir.inputs import patient_of
 from service.fhir.reading import Reading
+from service.summary import summarise
 
 from . import cards
 
@@ -30,11 +31,12 @@ class WrongPatient(ValueError):
 
 @dataclass(frozen=True)
 class Answer:
-    """The response body, what happened (for the log), and the model used if any."""
+    """The response body, what happened (for the log), and the model and result if scored."""
 
     body: dict[str, Any]
     outcome: str
     model: Model | None = None
+    result: Result | None = None
 
 
 def answer(call: Mapping[str, Any], data: Mapping[str, Any], model: Model,
@@ -52,13 +54,14 @@ def answer(call: Mapping[str, Any], data: Mapping[str, Any], model: Model,
                                          links=links)
         return Answer({"cards": [card]}, "not_applicable")
     result = riskmodel.score(engine_patient, model)
+    summary = summarise(result, model, [n.message for n in reading.notes])
     resource = fhir_output.risk_assessment(
-        result, model, score_id=card_id, subject={"reference": reading.subject},
-        occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
-        condition=reading.condition, encounter=context.get("encounterId"))
-    card = cards.risk_card(result, model, reading, card_id=card_id,
+        result, model, summary, score_id=card_id, subject={"reference": reading.subject},
+        occurred=fhir_dates.now(), basis=reading.basis(), condition=reading.condition,
+        encounter=context.get("encounterId"))
+    card = cards.risk_card(result, model, summary, reading, card_id=card_id,
                            suggestion_id=str(uuid.uuid4()), resource=resource, links=links)
-    return Answer({"cards": [card]}, "card", model)
+    return Answer({"cards": [card]}, "card", model, result)
 
 
 def read_prefetch(data: Mapping[str, Any], patient_id: str,

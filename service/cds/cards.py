@@ -7,15 +7,15 @@ band, ``info`` for a low band and for 'does not apply'. Optional fields are left
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from riskmodel import Model, Quantity, Result
-from service import risk_text as text
 from service.fhir import output as fhir_output
-from service.fhir.reading import Note, Reading, label_of
+from service.fhir.reading import Reading
+from service.summary import Summary, intended_use, label_of, model_line
 
 OVERRIDE_SYSTEM = "urn:bmrisk:override-reason"
 OVERRIDE_REASONS = (
@@ -43,21 +43,23 @@ def indicator(result: Result) -> str:
     return "info" if result.band == "low" else "warning"
 
 
-def risk_card(result: Result, model: Model, reading: Reading, *, card_id: str,
-              suggestion_id: str, resource: dict[str, Any], links: Links) -> dict[str, Any]:
-    """The card of a scored result, with a suggestion to file the RiskAssessment."""
+def risk_card(result: Result, model: Model, summary: Summary, reading: Reading, *,
+              card_id: str, suggestion_id: str, resource: dict[str, Any],
+              links: Links) -> dict[str, Any]:
+    """The card of a scored result, in the words of its ``summary``, with a suggestion to file
+    the RiskAssessment."""
     return {
         "uuid": card_id,
-        "summary": text.summary(result),
-        "detail": _detail(result, model, reading, links),
+        "summary": summary.line,
+        "detail": _detail(summary, reading, links),
         "indicator": indicator(result),
         "source": source(model, links),
         "suggestions": [{
             "label": "File this bone-metastasis risk assessment in the record",
             "uuid": suggestion_id,
             "actions": [{"type": "create", "resource": resource, "description": (
-                f"Create a RiskAssessment: bone-metastasis risk {text.percent(result.probability)}"
-                f" ({result.band}), model {model.ref.id} {model.ref.version}")}],
+                f"Create a RiskAssessment: bone-metastasis risk {summary.risk}"
+                f" ({summary.band}), model {model.ref.id} {model.ref.version}")}],
         }],
         "selectionBehavior": "at-most-one",
         "overrideReasons": [{"system": OVERRIDE_SYSTEM, "code": code, "display": display}
@@ -72,9 +74,9 @@ def not_applicable_card(problems: Mapping[str, Sequence[str]], model: Model, rea
     """An info card saying why the model does not apply (out of scope or contradictory data)."""
     reasons = [f"{label_of(path.split('.')[0])}: {message}" for path, messages in
                problems.items() for message in messages]
-    detail = ["**The bone-metastasis risk was not estimated.** " + _md(text.intended_use(model)),
+    detail = ["**The bone-metastasis risk was not estimated.** " + _md(intended_use(model)),
               "**Why**", *[f"- {_md(r)}" for r in reasons], *_read_table(reading),
-              *_notes(reading.notes), f"Model {_md(text.model_line(model))}."]
+              *_notes(n.message for n in reading.notes), f"Model {_md(model_line(model))}."]
     return {"uuid": card_id, "summary": "Bone-metastasis risk not estimated: the model does not "
             "apply to these data (see details)", "detail": "\n\n".join(detail),
             "indicator": "info", "source": source(model, links)}
@@ -99,26 +101,26 @@ def prefill_url(form: str, reading: Reading) -> str:
     return f"{form}?{urlencode(params)}" if params else form
 
 
-def _detail(result: Result, model: Model, reading: Reading, links: Links) -> str:
-    parts = [f"**Risk of bone metastasis at initial staging: {text.in_100(result)} "
-             f"({text.percent(result.probability)}), band {result.band}.** Bands are a display "
+def _detail(summary: Summary, reading: Reading, links: Links) -> str:
+    parts = [f"**Risk of bone metastasis at initial staging: {summary.in_100} "
+             f"({summary.risk}), band {summary.band}.** Bands are a display "
              "choice of this project and are not validated.",
-             f"{text.interval_text(result)} (given what is known: uncertainty of the published "
+             f"{summary.interval_text} (given what is known: uncertainty of the published "
              "weights and of the missing inputs)."]
-    if text.missing_text(result):
-        parts.append(_md(text.missing_text(result)) + ".")
-    parts += [f"> **Alert:** {_md(a.message)}" for a in result.alerts]
-    parts += _factor_table(result) + _read_table(reading) + _missing(result, links)
-    parts += _notes(reading.notes) + _warnings(result)
-    parts.append(f"**Model** {_md(text.model_line(model))}. [Model card]({links.model_card})")
-    parts.append(f"*{_md(text.intended_use(model))}*")
+    if summary.missing_text:
+        parts.append(_md(summary.missing_text) + ".")
+    parts += [f"> **Alert:** {_md(a)}" for a in summary.alerts]
+    parts += _factor_table(summary) + _read_table(reading) + _missing(summary, links)
+    parts += _notes(summary.notes) + _warnings(summary)
+    parts.append(f"**Model** {_md(summary.model)}. [Model card]({links.model_card})")
+    parts.append(f"*{_md(summary.intended_use)}*")
     return "\n\n".join(parts)
 
 
-def _factor_table(result: Result) -> list[str]:
+def _factor_table(summary: Summary) -> list[str]:
     rows = ["| Factor | Value used | Contribution (log-odds) | Grade | Source |",
             "|---|---|---|---|---|"]
-    for row in text.factor_rows(result):
+    for row in summary.factors:
         cite = f"[{_md(row.citation)}]({row.url})" if row.url else _md(row.citation)
         rows.append(f"| {_md(row.label)} | {_md(row.value)} | {row.contribution} | "
                     f"{row.grade} | {cite} |")
@@ -136,25 +138,24 @@ def _read_table(reading: Reading) -> list[str]:
     return [rows[0], "\n".join(rows[1:])]
 
 
-def _missing(result: Result, links: Links) -> list[str]:
-    lines = [f"- {_md(label_of(m.name))}: {_md(m.handling)}; knowing it would narrow the range "
-             f"by {100 * m.narrowing:.0f} points" for m in result.missing]
+def _missing(summary: Summary, links: Links) -> list[str]:
+    lines = [f"- {_md(m.label)}: {_md(m.handling)}; knowing it would narrow the range "
+             f"by {m.narrowing_points} points" for m in summary.missing]
     if not links.bsp_mapped:
         lines.append("- BSP has no standard code: the site must map its local code "
                      "(BMRISK_BSP_CODE) before BSP can be read from the record")
     return ["**Missing inputs**", "\n".join(lines)] if lines else []
 
 
-def _notes(notes: Sequence[Note]) -> list[str]:
-    if not notes:
-        return []
-    return ["**About the data**", "\n".join(f"- {_md(n.message)}" for n in notes)]
+def _notes(notes: Iterable[str]) -> list[str]:
+    lines = [f"- {_md(n)}" for n in notes]
+    return ["**About the data**", "\n".join(lines)] if lines else []
 
 
-def _warnings(result: Result) -> list[str]:
-    if not result.warnings:
+def _warnings(summary: Summary) -> list[str]:
+    if not summary.warnings:
         return []
-    return ["**Warnings**", "\n".join(f"- {_md(w.message)}" for w in result.warnings)]
+    return ["**Warnings**", "\n".join(f"- {_md(w)}" for w in summary.warnings)]
 
 
 def _md(value: str) -> str:

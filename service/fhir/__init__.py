@@ -19,24 +19,26 @@ from flask import Blueprint, Flask, Response, current_app, request
 import riskmodel
 from riskmodel import InvalidInputError, Model, Result
 from schemas import ScoreRequest
-from service.bodies import register_result_renderer
+from schemas.errors import FALLBACK_CODE
+from service.bodies import FHIR_JSON, register_result_renderer
 from service.config import Setting, whole
 from service.errors import Problem, add_renderer
 from service.metrics import note_scored
 from service.registry import current
 from service.request_context import request_id
+from service.summary import summarise
 
 from . import dates as fhir_dates
 from . import inputs as fhir_input
 from .codes import items, parse_code
-from .output import FHIR_JSON, operation_outcome, risk_assessment
-from .reading import Reading, subject_id
+from .output import operation_outcome, risk_assessment
+from .reading import MAX_AGE_DAYS, Reading, subject_id
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 BUNDLE_TYPES = ("collection", "searchset")
 
 SETTINGS = (
-    Setting("CDS_MAX_AGE_DAYS", 90, whole,
+    Setting("CDS_MAX_AGE_DAYS", MAX_AGE_DAYS, whole,
             "A lab older than this many days is still used, with a warning on the card and in "
             "the RiskAssessment (CDS Hooks and $assess)."),
     Setting("BSP_CODE", None, parse_code,
@@ -73,15 +75,17 @@ def assess() -> Response:
         patient = fhir_input.patient_of(reading)
     except InvalidInputError as exc:
         raise Problem(422, "The model does not apply to these data.", errors=[
-            {"path": path, "message": m} for path, ms in exc.problems.items() for m in ms],
+            {"path": path, "message": m, "code": getattr(m, "code", FALLBACK_CODE)}
+            for path, ms in exc.problems.items() for m in ms],
         ) from None
     model = current().default
     result = riskmodel.score(patient, model)
-    note_scored(model.ref, 1, "fhir")
+    note_scored(model.ref, 1, "fhir", result, reading.subject)
+    summary = summarise(result, model, [n.message for n in reading.notes])
     resource = risk_assessment(
-        result, model, score_id=str(uuid.uuid4()), subject={"reference": reading.subject},
-        occurred=fhir_dates.now(), basis=reading.basis(), notes=reading.notes,
-        condition=reading.condition, request_id=request_id())
+        result, model, summary, score_id=str(uuid.uuid4()),
+        subject={"reference": reading.subject}, occurred=fhir_dates.now(),
+        basis=reading.basis(), condition=reading.condition, request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 
 
@@ -108,11 +112,13 @@ def _bundle(body: Any) -> dict[str, Any]:
             raise Problem(422, "Parameters must hold exactly one 'bundle' parameter.")
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise Problem(422, "Send a Bundle (or Parameters with a 'bundle' parameter).",
-                      errors=[{"path": "resourceType", "message": "must be Bundle"}])
+                      errors=[{"path": "resourceType", "message": "must be Bundle",
+                               "code": "wrong_type"}])
     if body.get("type") not in BUNDLE_TYPES:
         raise Problem(422, "The Bundle must be of type collection or searchset.",
                       errors=[{"path": "Bundle.type", "message": "must be collection or "
-                                                                 "searchset"}])
+                                                                 "searchset",
+                               "code": "unknown_value"}])
     return body
 
 
@@ -132,7 +138,8 @@ def _render_result(result: Result, score_request: ScoreRequest, model: Model) ->
     ref = score_request.patient_ref
     subject = ({"identifier": {"value": ref}, "display": ref} if ref else
                {"display": "Patient not identified (the request had no patient_ref)"})
-    resource = risk_assessment(result, model, score_id=str(uuid.uuid4()), subject=subject,
+    resource = risk_assessment(result, model, summarise(result, model),
+                               score_id=str(uuid.uuid4()), subject=subject,
                                occurred=fhir_dates.now(), request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 

@@ -14,9 +14,20 @@ from typing import Any
 
 from riskmodel import InvalidInputError, Patient, Quantity
 from riskmodel.features import BY_NAME, QUANTITIES
+from riskmodel.inputs import is_number
+from service.summary import label_of
 
 from . import codes, dates
-from .reading import Options, Reading, Used, dedupe, label_of, latest, reference, same_patient
+from .reading import (
+    MAX_AGE_DAYS,
+    Options,
+    Reading,
+    Used,
+    dedupe,
+    latest,
+    reference,
+    same_patient,
+)
 from .staging import read_bsp, read_histology, read_staging
 
 __all__ = ["Options", "Reading", "options_from", "outcome_texts", "patient_of", "read",
@@ -75,17 +86,18 @@ def read(resources: Iterable[Any], options: Options, reading: Reading | None = N
 def _read_lab(name: str, obs: dict[str, Any], reading: Reading) -> None:
     label, when = label_of(name), dates.effective(obs)
     quantity = obs.get("valueQuantity")
-    if not isinstance(quantity, dict) or not _is_number(quantity.get("value")):
+    if not isinstance(quantity, dict) or not is_number(quantity.get("value")):
         reading.note("no_value", name, f"{label} result of {dates.day(when)} has no numeric "
                                        "value: treated as missing")
         return
-    unit, value = codes.ucum_unit(quantity), quantity["value"]
+    written, unit, value = codes.unit_text(quantity), codes.ucum_unit(name, quantity), \
+        quantity["value"]
     if quantity.get("comparator") is not None:
         reading.note("bound", name, f"{label} is reported as {_text(quantity['comparator'])}"
-                                    f"{value:g} {unit or ''}: a bound, not a value; treated as "
-                                    "missing")
-    elif unit not in BY_NAME[name].units:
-        reading.note("unknown_unit", name, f"{label} unit {unit or '(none)'!r} is not known "
+                                    f"{value:g} {written or ''}: a bound, not a value; treated "
+                                    "as missing")
+    elif unit is None:
+        reading.note("unknown_unit", name, f"{label} unit {written or '(none)'!r} is not known "
                      f"(accepted: {', '.join(BY_NAME[name].units)}): treated as missing")
     else:
         reading.used[name] = Used(name, Quantity(float(value), unit), f"{value:g} {unit}",
@@ -116,14 +128,10 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def options_from(patient_id: str | None, config: Mapping[str, Any]) -> Options:
     """Reading options from the app's configuration."""
     return Options(patient_id=patient_id, now=dates.now(),
-                   max_age_days=config.get("CDS_MAX_AGE_DAYS", 90),
+                   max_age_days=config.get("CDS_MAX_AGE_DAYS", MAX_AGE_DAYS),
                    bsp_code=config.get("BSP_CODE"))
 
 

@@ -14,13 +14,12 @@ from http import HTTPStatus
 from typing import Any
 
 from riskmodel import Model, Result
-from service import risk_text as text
+from service.summary import SCALE, Summary, model_line, short_name
 
 from . import codes
 from .narrative import narrative
-from .reading import Note, Used
+from .reading import Used
 
-FHIR_JSON = "application/fhir+json"
 ID_SYSTEM = "urn:ietf:rfc:3986"  # identifier values are urn:uuid:<score id>
 REQUEST_ID_SYSTEM = "urn:bmrisk:request-id"  # the X-Request-ID of the service's log line
 MODEL_SYSTEM = "urn:bmrisk:model"  # codes '<model id>@<version>'
@@ -34,11 +33,12 @@ _ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found"
                 429: "throttled", 503: "transient"}
 
 
-def risk_assessment(result: Result, model: Model, *, score_id: str, subject: dict[str, Any],
-                    occurred: datetime, basis: Sequence[Used] = (), notes: Sequence[Note] = (),
+def risk_assessment(result: Result, model: Model, summary: Summary, *, score_id: str,
+                    subject: dict[str, Any], occurred: datetime, basis: Sequence[Used] = (),
                     condition: str | None = None, encounter: str | None = None,
                     request_id: str | None = None) -> dict[str, Any]:
-    """The FHIR R4 RiskAssessment of one result (status preliminary when inputs were missing).
+    """The FHIR R4 RiskAssessment of one result (status preliminary when inputs were missing),
+    in the words of its ``summary`` (``service.summary.summarise``, built once per score).
 
     Identified by the score id (``urn:uuid:``, the card's uuid in CDS Hooks) and the request id
     of the service's log, so the resource, the card and the log line can be joined.
@@ -52,10 +52,10 @@ def risk_assessment(result: Result, model: Model, *, score_id: str, subject: dic
         "subject": subject,
         "occurrenceDateTime": occurred.isoformat(timespec="seconds"),
         "basis": [{"reference": u.reference, "display": _basis_display(u)} for u in basis],
-        "prediction": predictions(result),
-        "note": [{"text": t} for t in [text.intended_use(model), *(n.message for n in notes),
-                                       *(w.message for w in result.warnings)]],
-        "text": narrative(result, model, notes),
+        "prediction": predictions(result, summary),
+        "note": [{"text": t} for t in [summary.intended_use, *summary.notes,
+                                       *summary.warnings]],
+        "text": narrative(summary, result.probability),
     }
     optional = {"encounter": encounter and {"reference": f"Encounter/{encounter}"},
                 "condition": condition and {"reference": condition}}
@@ -74,8 +74,8 @@ def _method(model: Model) -> dict[str, Any]:
     ref = model.ref
     return {"coding": [{"system": MODEL_SYSTEM, "code": f"{ref.id}@{ref.version}",
                         "display": model.spec.get("title", ref.id)}],
-            "text": (f"{model.spec.get('title', ref.id)}, model {text.model_line(model)}. "
-                     f"{text.SCALE}. Baseline: {_baseline_citation(model)}.")}
+            "text": (f"{model.spec.get('title', ref.id)}, model {model_line(model)}. "
+                     f"{SCALE}. Baseline: {_baseline_citation(model)}.")}
 
 
 def _baseline_citation(model: Model) -> str:
@@ -86,27 +86,27 @@ def _baseline_citation(model: Model) -> str:
 
 
 def _basis_display(used: Used) -> str:
-    label = text.SHORT_NAMES.get(used.name, used.name)
+    label = short_name(used.name)
     when = f" ({used.when.date().isoformat()})" if used.when else ""
     return f"{label}: {used.text}{when}"
 
 
-def predictions(result: Result) -> list[dict[str, Any]]:
+def predictions(result: Result, summary: Summary) -> list[dict[str, Any]]:
     """Point estimate with band, the interval, and the range left by missing inputs."""
     outcome = {"coding": [codes.OUTCOME], "text": "Bone metastasis (synchronous)"}
     band = {"coding": [{"system": RISK_PROBABILITY, "code": result.band,
                         "display": result.band.capitalize()}]}
     found = [
         {"outcome": outcome, "probabilityDecimal": round(result.probability, 6),
-         "qualitativeRisk": band, "rationale": text.rationale(result)},
+         "qualitativeRisk": band, "rationale": summary.rationale},
         {"outcome": outcome, "probabilityRange": _range(result.interval.low, result.interval.high),
-         "rationale": f"{text.interval_text(result)} (given what is known: uncertainty of the "
-                      "published weights and of the missing inputs); 0-1 scale."},
+         "rationale": f"{summary.interval_text} (given what is known: uncertainty of "
+                      "the published weights and of the missing inputs); 0-1 scale."},
     ]
     if result.missing_range is not None:
         found.append({"outcome": outcome, "probabilityRange": _range(
             result.missing_range.low, result.missing_range.high),
-            "rationale": text.missing_text(result) + "; 0-1 scale."})
+            "rationale": summary.missing_text + "; 0-1 scale."})
     return found
 
 

@@ -12,13 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from riskmodel import Patient
-from riskmodel.features import BY_NAME
+from service.summary import label_of
 
 from . import codes, dates
 
 USABLE = ("final", "amended", "corrected")
 SET_ASIDE = ("entered-in-error", "cancelled")
 _UNDATED = datetime.min.replace(tzinfo=UTC)
+
+
+MAX_AGE_DAYS = 90  # default age limit of a lab value, in days (BMRISK_CDS_MAX_AGE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,8 @@ class Options:
 
     patient_id: str | None
     now: datetime
-    max_age_days: int = 90
+    max_age_days: int = MAX_AGE_DAYS
     bsp_code: codes.Code | None = None
-
-
-def label_of(name: str) -> str:
-    """The plain label of an input ('Serum CEA')."""
-    return BY_NAME[name].label if name in BY_NAME else "M category (AJCC 8th)"
 
 
 def reference(resource: dict[str, Any]) -> str:

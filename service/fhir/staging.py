@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from service.summary import label_of
+
 from . import codes, dates
-from .reading import Reading, Used, label_of, latest, reference
+from .reading import Reading, Used, latest, reference
 
 _UNDATED = datetime.min.replace(tzinfo=UTC)
 _NOT_A_DIAGNOSIS = ("entered-in-error", "refuted")

@@ -17,17 +17,6 @@ LANGUAGES: dict[str, str] = {"en": "en", "zh-Hans": "zh_Hans"}
 NAMES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文"}
 
 
-def _from_tag(tag: str | None) -> str | None:
-    """The supported language a BCP 47 tag asks for (any Chinese tag gets zh-Hans)."""
-    if not tag:
-        return None
-    lowered = tag.strip().lower()
-    if lowered in ("en", "zh-hans"):
-        return "en" if lowered == "en" else "zh-Hans"
-    primary = lowered.replace("_", "-").split("-", 1)[0]
-    return {"en": "en", "zh": "zh-Hans"}.get(primary)
-
-
 def explicit_choice() -> str | None:
     """The language the user picked on this request (a link or a button), if any."""
     tag = request.values.get("lang")
@@ -46,12 +35,14 @@ def _remembered() -> str | None:
     return tag if tag in LANGUAGES else None
 
 
+# What Accept-Language may match (werkzeug also matches on the primary subtag, so zh-TW
+# finds zh): any Chinese gets the simplified-Chinese pages, the only Chinese catalogue.
+_OFFERED = ("en", "zh-Hans", "zh")
+
+
 def _accepted() -> str | None:
-    for tag, _quality in request.accept_languages:
-        found = _from_tag(tag)
-        if found:
-            return found
-    return None
+    found = request.accept_languages.best_match(_OFFERED)
+    return "zh-Hans" if found == "zh" else found
 
 
 def select_locale() -> str:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riskmodel import InvalidInputError, Patient, Quantity
-from riskmodel.features import CATEGORICAL, QUANTITIES
+from riskmodel.errors import INPUT_CODES
+from riskmodel.features import BY_NAME, CATEGORICAL, QUANTITIES
 from riskmodel.inputs import find_problems, raw_table
 
 QUANTITY_NAMES = frozenset(f.name for f in QUANTITIES)
@@ -139,3 +140,28 @@ def test_a_value_that_overflows_in_conversion_is_refused_without_a_numpy_warning
     # A worker printing numpy's RuntimeWarning to stderr breaks the one-JSON-object-per-line log.
     with pytest.raises(InvalidInputError, match="is not a possible"):
         Patient(alp=Quantity(1e308, "ukat/L"))  # x 60 to U/L: inf
+
+
+@pytest.mark.parametrize(("inputs", "path", "code"), [
+    ({"histology": "bogus"}, "histology", "unknown_value"),
+    ({"stage": "IV"}, "stage", "out_of_scope"),
+    ({"m_category": "M1b"}, "m_category", "out_of_scope"),
+    ({"stage": "0"}, "stage", "no_invasive"),
+    ({"t_category": "Tis", "n_category": "N0"}, "t_category", "no_invasive"),
+    ({"t_category": "T1a", "n_category": "N0", "stage": "IIIA"}, "stage", "stage_contradiction"),
+    ({"calcium": Quantity(2.4, "stone")}, "calcium.unit", "unknown_unit"),
+    ({"calcium": Quantity(math.nan, "mmol/L")}, "calcium.value", "not_finite"),
+    ({"alp": Quantity(-1.0, "U/L")}, "alp.value", "negative"),
+    ({"alp": Quantity(90_000.0, "U/L")}, "alp.value", "implausible"),
+    ({"cea": Quantity("7", "ng/mL")}, "cea.value", "wrong_type"),
+])
+def test_each_input_problem_carries_its_stable_code(inputs, path, code):
+    (message,) = problems(**inputs)[path]
+    assert (message.code, code in INPUT_CODES) == (code, True)
+
+
+def test_an_implausible_value_carries_the_bounds_in_its_own_unit():
+    (message,) = problems(alp=Quantity(700.0, "ukat/L"))["alp.value"]
+    assert message.code == "implausible"
+    assert (message.params["value"], message.params["unit"]) == (700.0, "ukat/L")
+    assert message.params["high"] == pytest.approx(BY_NAME["alp"].plausible[1] / 60)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
 from service import BLUEPRINTS, create_app
-from service.config import SETTINGS, ConfigError, load, settings_of
+from service.config import SETTINGS, ConfigError, Setting, load, markdown_table, settings_of
+from service.settings_doc import with_table
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 def test_defaults_apply_without_environment_or_mapping():
@@ -67,13 +69,19 @@ def test_the_max_content_length_setting_sets_the_413_limit(monkeypatch):
     assert response.status_code == 413
 
 
-def test_the_readme_documents_every_setting():
-    from importlib import import_module
-
+def test_the_operations_guide_lists_every_setting_as_declared():
+    text = OPERATIONS.read_text("utf-8")
+    assert with_table(text) == text, "docs/operations.md is out of date: run `make docs`"
+    documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", text))
     modules = [import_module(f"service.{name}") for name in BLUEPRINTS]
-    documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", README.read_text("utf-8")))
     assert {s.env for s in settings_of(modules)} <= documented
     assert {"BMRISK_WORKERS", "BMRISK_THREADS", "BMRISK_TIMEOUT"} <= documented
+
+
+def test_the_settings_table_escapes_pipes_and_shows_unset_defaults():
+    table = markdown_table([Setting("X", None, str, "as 'system|code'"), Setting("Y", (), str, "")])
+    assert "| `BMRISK_X` | (none) | as 'system\\|code' |" in table
+    assert "| `BMRISK_Y` | (none) |  |" in table
 
 
 _FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "risk.example.org",
@@ -84,6 +92,11 @@ def _servers_url(app, headers) -> str:
     return app.test_client().get("/openapi.json", headers=headers).get_json()["servers"][0]["url"]
 
 
+# Behind a proxy the service is on the network: CDS Hooks needs JWT or this explicit opt-out
+# (tests/service/cds/test_exposure.py); these tests are about links only.
+_OPEN_CDS = {"CDS_ALLOW_UNAUTHENTICATED": True}
+
+
 def test_forwarded_headers_are_ignored_unless_proxies_are_trusted():
     """A client cannot move the service's links (or the CDS JWT audience) by sending headers."""
     app = create_app({"TESTING": True})
@@ -92,7 +105,7 @@ def test_forwarded_headers_are_ignored_unless_proxies_are_trusted():
 
 
 def test_a_trusted_proxy_sets_scheme_host_and_path_prefix_of_links():
-    app = create_app({"TESTING": True, "PROXY_HOPS": 1})
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1, **_OPEN_CDS})
     assert _servers_url(app, _FORWARDED) == "https://risk.example.org/bmrisk"
     assert _servers_url(app, {}) == "http://localhost"  # no proxy headers: as before
 
@@ -100,14 +113,15 @@ def test_a_trusted_proxy_sets_scheme_host_and_path_prefix_of_links():
 def test_only_the_trusted_number_of_proxies_is_believed():
     """With one proxy trusted, a forged first hop in a list is ignored: the proxy's own entry
     (the last one) wins."""
-    app = create_app({"TESTING": True, "PROXY_HOPS": 1})
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1, **_OPEN_CDS})
     forged = {"X-Forwarded-Proto": "http, https",
               "X-Forwarded-Host": "evil.example, risk.example.org"}
     assert _servers_url(app, forged) == "https://risk.example.org"
 
 
 def test_a_live_server_behind_a_trusted_proxy_links_to_the_public_address(server_factory):
-    server = server_factory({"BMRISK_PROXY_HOPS": "1"})
+    server = server_factory({"BMRISK_PROXY_HOPS": "1",
+                             "BMRISK_CDS_ALLOW_UNAUTHENTICATED": "true"})
     request = urllib.request.Request(server.url + "/openapi.json", headers=_FORWARDED)
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.load(response)["servers"][0]["url"] == "https://risk.example.org/bmrisk"

@@ -73,29 +73,29 @@ def test_method_not_allowed_names_the_allowed_methods(live_server):
     assert "POST" in response.headers["Allow"]
 
 
-# request body, the exact paths the 422 must name
-BAD_FIELDS: list[tuple[dict[str, Any], list[str]]] = [
-    ({"histology": "granite"}, ["histology"]),
-    ({"calcium": 2.4}, ["calcium"]),
-    ({"calcium": {"value": 2.4, "unit": "mmol/l"}}, ["calcium.unit"]),
-    ({"calcium": {"value": 2.4}}, ["calcium.unit"]),
-    ({"alp": {"value": "120", "unit": "U/L"}}, ["alp.value"]),
-    ({"cea": {"value": 5, "unit": "ng/mL", "when": "today"}}, ["cea.when"]),
-    ({"stage": "IV"}, ["stage"]),
-    ({"histology": "squamous", "shoe_size": 44}, ["shoe_size"]),
-    ({"histology": "squamous", "model": "no-such-model"}, ["model"]),
-    ({"patient_ref": "only-a-reference"}, ["_schema"]),
-    ({"histology": "granite", "calcium": {"value": -1, "unit": "mmol/L"},
-      "bsp": True}, ["bsp", "calcium.value", "histology"]),
+# request body, and the exact {path: code} the 422 must name
+BAD_FIELDS: list[tuple[dict[str, Any], dict[str, str]]] = [
+    ({"histology": "granite"}, {"histology": "unknown_value"}),
+    ({"calcium": 2.4}, {"calcium": "unit_required"}),
+    ({"calcium": {"value": 2.4, "unit": "mmol/dL"}}, {"calcium.unit": "unknown_unit"}),
+    ({"calcium": {"value": 2.4}}, {"calcium.unit": "required"}),
+    ({"alp": {"value": "120", "unit": "U/L"}}, {"alp.value": "wrong_type"}),
+    ({"cea": {"value": 5, "unit": "ng/mL", "when": "today"}}, {"cea.when": "unknown_field"}),
+    ({"stage": "IV"}, {"stage": "out_of_scope"}),
+    ({"histology": "squamous", "shoe_size": 44}, {"shoe_size": "unknown_field"}),
+    ({"histology": "squamous", "model": "no-such-model"}, {"model": "unknown_model"}),
+    ({"patient_ref": "only-a-reference"}, {"_schema": "no_patient_field"}),
+    ({"histology": "granite", "calcium": {"value": -1, "unit": "mmol/L"}, "bsp": True},
+     {"bsp": "wrong_type", "calcium.value": "negative", "histology": "unknown_value"}),
 ]
 
 
-@pytest.mark.parametrize(("body", "paths"), BAD_FIELDS)
-def test_invalid_fields_are_a_422_naming_every_bad_path(live_server, body, paths):
+@pytest.mark.parametrize(("body", "codes"), BAD_FIELDS)
+def test_invalid_fields_are_a_422_naming_every_bad_path_with_its_code(live_server, body, codes):
     response = requests.post(live_server.url + "/v1/risk", json=body, timeout=10)
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
-    assert sorted({e["path"] for e in errors}) == paths
+    assert {e["path"]: e["code"] for e in errors} == codes
     assert all(e["message"] for e in errors)
 
 

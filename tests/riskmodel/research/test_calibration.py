@@ -107,3 +107,20 @@ def test_the_smoothed_curve_follows_a_known_calibration(sample):
     gap = np.abs(np.array(curve["observed"]) - np.array(curve["predicted"]))
     assert len(curve["predicted"]) == 101
     assert gap.max() < 0.05
+
+
+def test_a_perfectly_separated_outcome_gives_no_calibration_slope_rather_than_a_number():
+    lp = np.linspace(-3, 3, 40)
+    y = (lp > 0).astype(float)
+    assert cal.calibration_slope(y, lp) == {"estimate": None, "reason": "did not converge"}
+
+
+def test_logistic_fit_agrees_with_sklearn_unpenalised_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=500)
+    y = (rng.random(500) < 1 / (1 + np.exp(-(0.4 + 1.2 * x)))).astype(float)
+    coef, _ = cal.logistic_fit(np.column_stack([np.ones(500), x]), y)
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(x[:, None], y)
+    assert coef == pytest.approx([reference.intercept_[0], reference.coef_[0, 0]], abs=1e-5)

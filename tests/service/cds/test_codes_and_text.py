@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 import riskmodel
 from riskmodel import Patient, Quantity
-from service import risk_text
 from service.cds import cards
 from service.fhir import codes as fhir_codes
 from service.fhir import output as fhir_output
 from service.fhir.reading import Reading, Used
+from service.summary import summarise
 
 
 @pytest.mark.parametrize(("kind", "text", "expected"), [
@@ -31,13 +31,16 @@ def test_staging_text_is_read_as_ajcc_8th_categories(kind, text, expected):
     assert fhir_codes.text_value(kind, text) == expected
 
 
-@pytest.mark.parametrize(("quantity", "unit"), [
-    ({"unit": "\u00b5g/L"}, "ug/L"), ({"unit": "\u03bcg/l"}, "ug/L"),
-    ({"unit": "mg/dl"}, "mg/dL"), ({"unit": "ng/ml"}, "ng/mL"), ({"unit": "IU/L"}, "IU/L"),
-    ({"code": "U/L", "unit": "units per litre"}, "U/L"), ({}, None),
+@pytest.mark.parametrize(("lab", "quantity", "unit"), [
+    ("cea", {"unit": "\u00b5g/L"}, "ug/L"), ("cea", {"unit": "\u03bcg/l"}, "ug/L"),
+    ("calcium", {"unit": "mg/dl"}, "mg/dL"), ("cea", {"unit": "ng/ml"}, "ng/mL"),
+    ("alp", {"unit": "IU/L"}, "U/L"), ("alp", {"system": fhir_codes.UCUM, "code": "[IU]/L"}, "U/L"),
+    ("alp", {"code": "U/L", "unit": "units per litre"}, "U/L"), ("alp", {}, None),
+    ("calcium", {"unit": "IU/L"}, None), ("alp", {"unit": "kat/L"}, None),
 ])
-def test_units_are_spelled_as_ucum_and_nothing_else_is_changed(quantity, unit):
-    assert fhir_codes.ucum_unit(quantity) == unit
+def test_units_are_read_as_the_labs_ucum_code_and_unknown_ones_stay_unknown(lab, quantity,
+                                                                           unit):
+    assert fhir_codes.ucum_unit(lab, quantity) == unit
 
 
 def test_bsp_code_setting_needs_system_and_code():
@@ -59,7 +62,7 @@ def test_summary_is_one_line_under_140_characters_and_names_band_and_missing(
         histology, t, n, calcium, alp):
     result = riskmodel.score(Patient(histology=histology, t_category=t, n_category=n,
                                      calcium=calcium, alp=alp))
-    text = risk_text.summary(result)
+    text = summarise(result, riskmodel.load_model()).line
     assert len(text) < 140
     assert "\n" not in text
     assert text.startswith("Bone-metastasis risk ")
@@ -83,8 +86,8 @@ def test_risk_assessment_states_the_scale_and_carries_point_interval_and_range(
     model = riskmodel.load_model()
     result = riskmodel.score(Patient(histology="adenocarcinoma"), model)
     resource = fhir_output.risk_assessment(
-        result, model, score_id=str(uuid.uuid4()), subject={"reference": "Patient/p1"},
-        occurred=datetime(2026, 11, 26, tzinfo=UTC))
+        result, model, summarise(result, model), score_id=str(uuid.uuid4()),
+        subject={"reference": "Patient/p1"}, occurred=datetime(2026, 11, 26, tzinfo=UTC))
     risk_assessment_check(resource)
     point, interval, missing = resource["prediction"]
     assert point["probabilityDecimal"] == pytest.approx(result.probability, abs=1e-6)
@@ -118,3 +121,19 @@ def test_operation_outcome_for_each_status_is_valid_fhir(outcome_check, status, 
     assert resource["issue"][1]["expression"] == ["context.patientId"]
     assert "expression" not in resource["issue"][2]
     assert "&lt;b&gt;" in resource["text"]["div"]
+
+
+def test_the_card_and_the_narrative_say_the_risk_in_the_same_words_from_one_summary():
+    model = riskmodel.load_model()
+    result = riskmodel.score(Patient(histology="adenocarcinoma", alp=Quantity(140, "U/L")), model)
+    summary = summarise(result, model, ["a note about the data"])
+    resource = fhir_output.risk_assessment(
+        result, model, summary, score_id=str(uuid.uuid4()), subject={"reference": "Patient/p1"},
+        occurred=datetime(2026, 11, 26, tzinfo=UTC))
+    card = cards.risk_card(result, model, summary, Reading(), card_id="c", suggestion_id="s",
+                           resource=resource, links=cards.Links("/model-card", "/", True))
+    headline = f"{summary.in_100} ({summary.risk}), band {summary.band}"
+    for shown in (card["detail"], resource["text"]["div"]):
+        for part in (headline, summary.interval_text, "a note about the data"):
+            assert part in shown
+    assert card["summary"] == summary.line
