@@ -65,8 +65,8 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np
     """Marginalise rows of X (NaN = missing), pattern by pattern.
 
     ``group`` holds each row's completion id (-1: none) into ``joint.supports``. Columns in
-    ``at_mean`` (research inputs) enter the range at their reference mean, not their span. ``variance``
-    (x0, idx, values) gives the parameter variance of the log-odds at every combination
+    ``at_mean`` (research inputs) enter the range at their reference mean, not their span.
+    ``variance`` (x0, idx, values) gives the parameter variance of the log-odds at every combination
     (rows x combinations); with it, ``q_low``/``q_high`` are the quantiles of the risk given
     what is known (parameter uncertainty and missing inputs together); without, they are NaN.
     """

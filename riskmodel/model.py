@@ -34,8 +34,8 @@ import numpy as np
 from scipy.special import expit
 
 from . import intercept as _intercept
-from .features import BY_NAME
 from .completions import Completions
+from .features import BY_NAME
 from .marginal import Joint, marginalise, rowdot
 from .spec import spec_sha256, validate_spec
 from .terms import Term

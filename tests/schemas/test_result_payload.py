@@ -20,7 +20,8 @@ from schemas import (
 )
 
 RESULT_KEYS = {"probability", "percent", "per_100", "band", "band_validated", "interval",
-               "parameter_interval", "not_tested", "missing_range", "terms", "missing", "warnings", "alerts", "stage_derived",
+               "parameter_interval", "not_tested", "missing_range", "terms", "missing",
+               "warnings", "alerts", "stage_derived",
                "model", "service_version"}
 TERM_KEYS = {"name", "label", "status", "fired", "value", "unit", "beta", "se", "contribution",
              "risk_without", "grade", "citation", "note"}
