@@ -32,15 +32,22 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def json_body() -> Any:
+def json_body(limit: int | None = None) -> Any:
     """The request body decoded from JSON: 415 unless the type is application/json, 400 if bad.
 
-    NaN and Infinity are refused (not JSON); a body over MAX_CONTENT_LENGTH is a 413.
+    NaN and Infinity are refused (not JSON); a body over ``limit`` bytes (default
+    MAX_CONTENT_LENGTH), sent with a Content-Length or chunked, is a 413.
     """
     if request.mimetype != JSON:
         raise Problem(415, "Send the body as JSON with 'Content-Type: application/json'"
                            + (f"; got {request.mimetype!r}." if request.mimetype else "."))
+    if limit is not None:
+        request.max_content_length = min(limit, request.max_content_length or limit)
     raw = request.get_data(cache=False)
+    largest = request.max_content_length
+    if request.content_length is None and largest is not None and len(raw) >= largest:
+        # A chunked body is cut at the limit without an error: never parse the cut body.
+        raise Problem(413)
     if not raw.strip():
         raise Problem(400, "The request body is empty; send a JSON object.")
     try:

@@ -61,6 +61,16 @@ def count(value: str) -> int:
     return number
 
 
+def flag(value: str) -> bool:
+    """A yes/no setting: true, yes, on, 1 or false, no, off, 0 (any case), empty for no."""
+    word = value.strip().lower()
+    if word in {"true", "yes", "on", "1"}:
+        return True
+    if word in {"false", "no", "off", "0", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
 def hex_hashes(value: str) -> tuple[str, ...]:
     """Comma-separated SHA-256 hex digests (64 hex characters each), lower-cased."""
     hashes = tuple(h.strip().lower() for h in value.split(",") if h.strip())
@@ -121,9 +131,11 @@ def _shown(default: Any) -> str:
 
 
 def settings_of(modules: Iterable[Any]) -> tuple[Setting, ...]:
-    """These settings plus those declared by ``modules`` (attribute ``SETTINGS``)."""
+    """These settings, the storage's, and those declared by ``modules`` (``SETTINGS``)."""
+    from .storage.settings import SETTINGS as STORAGE  # imports Setting from this module
+
     extra = [s for module in modules for s in getattr(module, "SETTINGS", ())]
-    return SETTINGS + tuple(extra)
+    return SETTINGS + STORAGE + tuple(extra)
 
 
 def load(settings: Iterable[Setting], overrides: Mapping[str, Any] | None = None,

@@ -1,4 +1,8 @@
-"""Per-request context: the request id (echoed on every response), start time, security headers."""
+"""Per-request context: the request id (echoed on every response), start time, security headers.
+
+Served over https (the public URL is https, or a trusted proxy forwarded https): HSTS on every
+response, and every cookie marked ``Secure``.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,21 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request, request_finished
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # API responses are data, never pages: nothing may load, frame or run from them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+HSTS = "max-age=31536000"  # one year, the usual minimum; subdomains are the site's to decide
 
 
 def init_app(app: Flask) -> None:
     """Give every request an id and a start time; stamp every response with the id and headers."""
     app.before_request(_start)
     app.after_request(_finish)
+    # Sent after the session cookie is written (after_request runs before that).
+    request_finished.connect(_secure_cookies, app)
 
 
 def request_id() -> str:
@@ -42,4 +49,24 @@ def _finish(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
+    if served_over_https():
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def served_over_https() -> bool:
+    """Whether clients reach the service over https: its public URL says so, or the request
+    came in on https (as forwarded by a trusted proxy, BMRISK_PROXY_HOPS)."""
+    public = current_app.config.get("PUBLIC_URL") or ""
+    return request.is_secure or public.lower().startswith("https://")
+
+
+def _secure_cookies(sender: Flask, response: Response, **_: object) -> None:
+    """Mark every cookie ``Secure`` when served over https (the session cookie included)."""
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies or not served_over_https():
+        return
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+        response.headers.add("Set-Cookie", cookie if "secure" in flags else f"{cookie}; Secure")

@@ -39,15 +39,27 @@ _DESCRIPTION = (
 def build_document(app: Flask) -> dict[str, Any]:
     """The whole OpenAPI document as a dict (``servers`` is set per request)."""
     spec = build_spec(TITLE, __version__, info={"description": _DESCRIPTION})
-    spec.components.security_scheme(SECURITY_SCHEME, {
-        "type": "http", "scheme": "bearer",
-        "description": "An API key issued by the operator (stored by the service as SHA-256)."})
+    keyed = bool(app.config["API_KEY_HASHES"])
+    if keyed:
+        spec.components.security_scheme(SECURITY_SCHEME, {
+            "type": "http", "scheme": "bearer",
+            "description": "An API key issued by the operator (stored by the service as SHA-256)."})
     spec.components.header("RequestId", {
         "description": "The request id: yours when sane ([A-Za-z0-9._-], at most 128), else new.",
         "schema": {"type": "string", "maxLength": 128}})
     for path, operations in _paths(app.config["MAX_CONTENT_LENGTH"]).items():
-        spec.path(path=path, operations=operations)
+        spec.path(path=path, operations=operations if keyed else _open(operations))
     return spec.to_dict()
+
+
+def _open(operations: dict[str, Any]) -> dict[str, Any]:
+    """``operations`` as served without API keys: no security requirement, no 401."""
+    found = {}
+    for method, operation in operations.items():
+        operation = {k: v for k, v in operation.items() if k != "security"}
+        operation["responses"] = {s: r for s, r in operation["responses"].items() if s != "401"}
+        found[method] = operation
+    return found
 
 
 def _problem(status: int, why: str) -> dict[str, Any]:

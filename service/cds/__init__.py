@@ -2,40 +2,47 @@
 
 Errors answer with a FHIR OperationOutcome (the specification asks for one), rendered through
 the app's one error path (``errors.add_renderer``). With ``BMRISK_CDS_JWT_ISSUERS`` set, every
-call must carry the EHR's JWT (see ``cds_auth``); without it the boot log says, loudly, that
-anyone may call.
+call must carry the EHR's JWT (see ``cds.auth``). Reachable from the network (a non-loopback
+bind or a proxy in front), the service refuses to start without JWT issuers and a public URL,
+unless ``BMRISK_CDS_ALLOW_UNAUTHENTICATED`` says otherwise (logged loudly at every boot).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import threading
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from schemas import flatten_errors
+from service.audit import set_caller
+from service.auth import StartupRefused, is_loopback
 from service.bodies import json_body
-from service.config import ConfigError, Setting, text
+from service.config import ConfigError, Setting, flag, text, whole
 from service.errors import Problem, add_renderer
 from service.fhir import render_outcome
 from service.logging import log_event
 from service.metrics import note_scored
 from service.registry import current
+from service.request_context import request_id
+from service.storage import current as current_storage
 from service.urls import absolute, public_url
 
 from . import feedback
 from . import prefetch as cds_prefetch
-from . import store as cds_store
 from .assess import WrongPatient, answer
 from .auth import AuthError, Trust, load_jwks, parse_issuers
-from .cards import Links
+from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, Links
+from .fetch import Policy, parse_bases
 from .schemas import HOOK, CdsRequestSchema, FeedbackSchema
 
 bp = Blueprint("cds_hooks", __name__, url_prefix="/cds-services")
 SERVICE_ID = "lung-bone-mets-risk"
 STATE = "bmrisk.cds"
+POLICY = "bmrisk.cds.fetch"
 _CALL, _FEEDBACK = CdsRequestSchema(), FeedbackSchema()
 
 
@@ -46,44 +53,89 @@ def _seconds(value: str) -> float:
     return number
 
 
-def _urls(value: str) -> tuple[str, ...]:
-    return tuple(u.strip() for u in value.split(",") if u.strip())
-
-
 SETTINGS = (
     Setting("CDS_JWT_ISSUERS", {}, parse_issuers,
-            "CDS Hooks JWT allow-list: JSON {\"iss\": \"jku\"} or 'iss=jku,...'. Empty: CDS "
-            "Hooks authentication off (said loudly at boot)."),
+            "CDS Hooks JWT allow-list: JSON {\"iss\": \"jku\"} or 'iss=jku,...'. Required (with "
+            "BMRISK_PUBLIC_URL) when the service is reachable from the network. Empty on a "
+            "loopback bind: CDS Hooks authentication off (said loudly at boot)."),
+    Setting("CDS_ALLOW_UNAUTHENTICATED", False, flag,
+            "true: serve CDS Hooks without JWT even on a network bind (logged loudly at every "
+            "boot). Only for a network where nothing untrusted can reach the service."),
     Setting("CDS_JWKS_FILE", None, text,
             "Local JWK Set file of the allowed issuers' public keys (air-gapped sites, tests)."),
-    Setting("FEEDBACK_DB", None, text,
-            "SQLite file for card feedback and seen JWT ids (default: "
-            "<instance folder>/feedback.sqlite3); shared by the workers, kept across restarts."),
-    Setting("CDS_FHIR_SERVERS", (), _urls,
-            "Comma-separated FHIR base URLs the service may fetch from with a call's token. "
-            "Empty: any https server (and http on loopback)."),
+    Setting("CDS_JWT_MAX_LIFETIME", 300, whole,
+            "Longest accepted CDS Hooks JWT lifetime in seconds (exp - iat, and exp - now)."),
+    Setting("CDS_FEEDBACK_MAX_BYTES", 65_536, whole,
+            "Largest feedback request body in bytes (413 above it)."),
+    Setting("CDS_FHIR_SERVERS", (), parse_bases,
+            "Comma-separated FHIR base URLs the service may fetch from with a call's token "
+            "(https, or http on loopback; compared by scheme, host, port and whole path "
+            "segments). Empty: nothing is fetched when the service is reachable from the "
+            "network; on a loopback bind, only FHIR servers on this machine."),
     Setting("CDS_FETCH_TIMEOUT", 5.0, _seconds,
-            "Seconds to wait for the EHR's FHIR server per request when fetching data."),
+            "Wall-clock seconds one FHIR fetch may take, all of it (connect, headers, body)."),
+    Setting("CDS_CALL_TIMEOUT", 10.0, _seconds,
+            "Wall-clock seconds all the FHIR fetches of one hook call may take together."),
+    Setting("CDS_FETCH_CONCURRENCY", 2, whole,
+            "Hook calls that may fetch from FHIR servers at once in one worker; more get 412 at "
+            "once. Keep it below BMRISK_THREADS so the API always has threads."),
 )
 
 
 def init_app(app: Flask) -> None:
-    """Create the feedback database, load the trust settings, and route errors to FHIR."""
-    path = app.config["FEEDBACK_DB"] or str(Path(app.instance_path) / "feedback.sqlite3")
+    """Check network exposure, load trust, route errors to FHIR."""
+    config = app.config
+    exposed = reachable_from_network(config)
+    check_exposure(config, exposed)
     try:
-        cds_store.init(path)
-        keys = load_jwks(app.config["CDS_JWKS_FILE"])
+        keys = load_jwks(config["CDS_JWKS_FILE"])
     except (OSError, ValueError) as exc:
         raise ConfigError(f"CDS Hooks cannot start: {exc}") from None
-    app.extensions[STATE] = Trust(app.config["CDS_JWT_ISSUERS"], keys, path)
+    app.extensions[STATE] = Trust(config["CDS_JWT_ISSUERS"], keys,
+                                  config["CDS_JWT_MAX_LIFETIME"])
+    app.extensions[POLICY] = Policy(
+        config["CDS_FHIR_SERVERS"], any_loopback=not exposed and not config["CDS_FHIR_SERVERS"],
+        fetch_timeout=config["CDS_FETCH_TIMEOUT"], call_timeout=config["CDS_CALL_TIMEOUT"],
+        slots=threading.BoundedSemaphore(config["CDS_FETCH_CONCURRENCY"]))
     add_renderer(app, _is_cds_path, render_outcome("application/json"))
+    _log_trust(app, exposed)
+
+
+def reachable_from_network(config: Mapping[str, Any]) -> bool:
+    """Whether others can reach the service: a non-loopback bind, or a proxy in front."""
+    return not is_loopback(config["HOST"]) or config["PROXY_HOPS"] > 0
+
+
+def check_exposure(config: Mapping[str, Any], exposed: bool) -> None:
+    """Refuse to serve CDS Hooks to the network without JWT and a fixed public URL."""
+    if not exposed or config["CDS_ALLOW_UNAUTHENTICATED"]:
+        return
+    missing = [f"BMRISK_{name}" for name in ("CDS_JWT_ISSUERS", "PUBLIC_URL")
+               if not config[name]]
+    if missing:
+        raise StartupRefused(
+            f"refusing to start: CDS Hooks would be reachable from the network "
+            f"(BMRISK_HOST={config['HOST']}, BMRISK_PROXY_HOPS={config['PROXY_HOPS']}) without "
+            f"{' and '.join(missing)}. Set {' and '.join(missing)} (the EHR's JWT issuer and "
+            "the service's external https URL, the tokens' audience), or set "
+            "BMRISK_CDS_ALLOW_UNAUTHENTICATED=true to serve CDS Hooks to anyone who can reach "
+            "it, or bind to 127.0.0.1.")
+
+
+def _log_trust(app: Flask, exposed: bool) -> None:
+    config = app.config
     if app.extensions[STATE].enabled:
-        log_event("cds_auth", auth="jwt", issuer=sorted(app.config["CDS_JWT_ISSUERS"]))
+        log_event("cds_auth", auth="jwt", issuer=sorted(config["CDS_JWT_ISSUERS"]))
     else:
         log_event("cds_auth_disabled", level=logging.WARNING, auth="off",
                   detail="CDS HOOKS AUTHENTICATION IS OFF: BMRISK_CDS_JWT_ISSUERS is empty, so "
                          "any caller that can reach /cds-services gets cards and may post "
-                         "feedback. Configure the EHR's issuer before real use.")
+                         "feedback" + (" (BMRISK_CDS_ALLOW_UNAUTHENTICATED=true on a network "
+                                       "bind)." if exposed else "; loopback bind only."))
+    if exposed and not config["CDS_FHIR_SERVERS"]:
+        log_event("cds_fetch_disabled", level=logging.WARNING,
+                  detail="BMRISK_CDS_FHIR_SERVERS is empty: prefetch only, the service fetches "
+                         "from no FHIR server.")
 
 
 def _is_cds_path(req: Any) -> bool:
@@ -105,12 +157,14 @@ def _authenticate() -> None:
     if path.endswith("/feedback"):
         audiences.append(public_url() + path.removesuffix("/feedback"))
     try:
-        trust.verify(request.headers.get("Authorization"), audiences)
+        claims = trust.verify(request.headers.get("Authorization"), audiences,
+                              current_storage().engine)
     except AuthError as exc:
         log_event("cds_auth_rejected", level=logging.WARNING, detail=str(exc),
                   endpoint=request.url_rule.rule if request.url_rule else None)
         raise Problem(401, "Authentication failed.",
                       headers={"WWW-Authenticate": 'Bearer realm="cds-services"'}) from None
+    set_caller(f"jwt:{claims['iss']} {claims.get('sub', '-')}"[:300])
 
 
 @bp.get("")
@@ -139,15 +193,18 @@ def call_service(service_id: str) -> dict[str, Any]:
     call = _load(_CALL, json_body())
     wanted = cds_prefetch.templates(current_app.config["BSP_CODE"])
     try:
-        data = cds_prefetch.gather(call, wanted, current_app.config["CDS_FHIR_SERVERS"],
-                                   current_app.config["CDS_FETCH_TIMEOUT"])
+        data = cds_prefetch.gather(call, wanted, current_app.extensions[POLICY])
         done = answer(call, data, current().default, current_app.config, _links())
     except cds_prefetch.PrefetchMissing as exc:
+        if exc.__cause__ is not None:  # the cause goes to the log only, never a URL
+            log_event("cds_fetch_failed", level=logging.WARNING, request_id=request_id(),
+                      error_type=type(exc.__cause__).__name__, detail=str(exc.__cause__))
         raise Problem(412, str(exc)) from None
     except WrongPatient as exc:
         raise Problem(400, str(exc)) from None
     if done.model is not None:
-        note_scored(done.model.ref, 1, "cds")
+        note_scored(done.model.ref, 1, "cds", done.result,
+                    f"Patient/{call['context']['patientId']}")
     log_event("cds_call", service_id=service_id, hook=call["hook"],
               hook_instance=call["hookInstance"], outcome=done.outcome,
               cards=len(done.body["cards"]))
@@ -166,8 +223,10 @@ def _links() -> Links:
 def record_feedback(service_id: str) -> dict[str, Any]:
     """Store what the user did with cards (accepted or overridden, with the reason)."""
     _known(service_id)
-    items = _load(_FEEDBACK, json_body())["feedback"]
-    stored = feedback.store(_trust().db_path, service_id, items)
+    body = json_body(limit=current_app.config["CDS_FEEDBACK_MAX_BYTES"])
+    items = _load(_FEEDBACK, body)["feedback"]
+    stored = feedback.store(current_storage().engine, service_id, items,
+                            g.get("caller") or "unauthenticated")
     log_event("cds_feedback", service_id=service_id, rows=stored,
               outcome=sorted({i["outcome"] for i in items}))
     return {"stored": stored}
@@ -175,9 +234,23 @@ def record_feedback(service_id: str) -> dict[str, Any]:
 
 @bp.get("/<service_id>/feedback/summary")
 def show_feedback_summary(service_id: str) -> dict[str, Any]:
-    """How often cards were accepted or overridden, and the override reasons given."""
+    """How often cards were accepted or overridden, and the override reasons given (only this
+    service's own reasons, in its own words: nothing a caller wrote is echoed)."""
     _known(service_id)
-    return feedback.summary(_trust().db_path, service_id)
+    counts = feedback.summary(current_storage().engine, service_id)
+    counts["overrideReasons"] = own_reasons(counts["overrideReasons"])
+    return counts
+
+
+def own_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The counts of this service's override reasons, with its own display texts; reasons
+    coded otherwise are counted together as 'other'."""
+    ours = {code: display for code, display in OVERRIDE_REASONS}
+    found = [{"system": OVERRIDE_SYSTEM, "code": r["code"], "display": ours[r["code"]],
+              "count": r["count"]} for r in reasons
+             if r["system"] == OVERRIDE_SYSTEM and r["code"] in ours]
+    other = sum(r["count"] for r in reasons) - sum(r["count"] for r in found)
+    return found + ([{"code": "other", "count": other}] if other else [])
 
 
 def _known(service_id: str) -> None:

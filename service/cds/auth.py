@@ -2,14 +2,15 @@
 
 Asymmetric algorithms only (never HS*/none); ``iss`` on the allow-list and ``jku`` on that
 issuer's list; keys from the JWK Set at ``jku`` (cached) or from a local JWKS file; ``aud`` equal
-to the exact endpoint URL; ``exp`` and ``iat`` checked; ``jti`` never accepted twice (kept in
-the SQLite database, so every worker sees it). Each rejection has a reason for the log only.
+to the exact endpoint URL; ``exp`` and ``iat`` numbers in range, ``iat`` not in the future and
+a short lifetime (``BMRISK_CDS_JWT_MAX_LIFETIME``); ``jti`` required and never accepted twice
+(kept in the service's database, so every worker and every replica sees it, across restarts).
+Each rejection has a reason for the log only.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,8 +20,9 @@ from typing import Any
 
 import jwt
 import requests
+from sqlalchemy import Engine
 
-from .store import connection
+from service.storage.tokens import remember_once
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
               "ES256", "ES384", "ES512", "EdDSA")
@@ -29,6 +31,8 @@ _JWKS_TTL = 300  # seconds a fetched JWK Set is reused
 _JWKS_MIN_AGE = 30  # an unknown kid refetches a set at most this often (no fetch flooding)
 _JWKS_MAX_BYTES = 1_000_000
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
+_LATEST = 2**40  # seconds since 1970 (year 36812): far beyond any real exp, inside SQLite's range
+_MAX_JTI = 256
 
 
 class AuthError(Exception):
@@ -79,7 +83,7 @@ class Trust:
 
     issuers: Mapping[str, tuple[str, ...]]
     local_keys: Mapping[str | None, list[dict[str, Any]]]
-    db_path: str
+    max_lifetime: int = 300
     _cache: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -87,8 +91,10 @@ class Trust:
     def enabled(self) -> bool:
         return bool(self.issuers)
 
-    def verify(self, authorization: str | None, audiences: Sequence[str]) -> dict[str, Any]:
-        """The claims of a valid token in an 'Authorization: Bearer' header, else AuthError."""
+    def verify(self, authorization: str | None, audiences: Sequence[str],
+               seen: Engine) -> dict[str, Any]:
+        """The claims of a valid token in an 'Authorization: Bearer' header, else AuthError;
+        its jti is recorded in the database ``seen`` and never accepted again."""
         token = _bearer(authorization)
         header, claims = _unverified(token)
         issuer = claims.get("iss")
@@ -100,7 +106,10 @@ class Trust:
                                   issuer=issuer, leeway=LEEWAY, options={"require": _REQUIRED})
         except jwt.InvalidTokenError as exc:
             raise AuthError(f"token refused: {type(exc).__name__}") from None
-        self._remember(issuer, verified)
+        check_claims(verified, self.max_lifetime, time.time())
+        if not remember_once(seen, issuer, str(verified["jti"]), int(verified["exp"]),
+                             int(time.time()) - LEEWAY):
+            raise AuthError("jti replayed")
         return verified
 
     def _local(self, issuer: str) -> list[dict[str, Any]]:
@@ -135,15 +144,19 @@ class Trust:
             self._cache[url] = (time.monotonic(), keys)
         return keys
 
-    def _remember(self, issuer: str, claims: dict[str, Any]) -> None:
-        now = int(time.time())
-        with connection(self.db_path) as db:
-            db.execute("DELETE FROM seen_jwt WHERE expires_at < ?", (now - LEEWAY,))
-            try:
-                db.execute("INSERT INTO seen_jwt (issuer, jti, expires_at) VALUES (?, ?, ?)",
-                           (issuer, str(claims["jti"]), int(claims["exp"])))
-            except sqlite3.IntegrityError:
-                raise AuthError("jti replayed") from None
+
+def check_claims(claims: Mapping[str, Any], max_lifetime: int, now: float) -> None:
+    """exp and iat are numbers in range, the token lives at most ``max_lifetime`` seconds
+    (exp - iat, and exp - now), and jti is a short string; AuthError otherwise."""
+    exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
+    for name, value in (("exp", exp), ("iat", iat)):
+        if not isinstance(value, int | float) or isinstance(value, bool) \
+                or not 0 <= value < _LATEST:
+            raise AuthError(f"{name} is not a number of seconds in range")
+    if exp - iat > max_lifetime or exp - now > max_lifetime + LEEWAY:
+        raise AuthError(f"token lives longer than {max_lifetime} s")
+    if not isinstance(jti, str) or not 0 < len(jti) <= _MAX_JTI:
+        raise AuthError(f"jti is not a string of 1 to {_MAX_JTI} characters")
 
 
 def _bearer(authorization: str | None) -> str:

@@ -9,13 +9,14 @@ checked against the context, never needed for the score, so its absence is not a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from service.fhir import codes
 
-from .fetch import FetchError, fetch, refuse_server
+from .fetch import FetchError, Policy, fetch
 
 _STATUS = "status=final,amended,corrected"
 _RECENT = "_sort=-date&_count=10"  # the newest few; the service still picks by date itself
@@ -55,9 +56,14 @@ def fill(template: str, context: Mapping[str, Any]) -> str:
     return template
 
 
-def gather(call: Mapping[str, Any], wanted: Mapping[str, str], servers: tuple[str, ...],
-           timeout: float) -> dict[str, Any]:
-    """The data of every wanted key: prefetched, or fetched from the EHR when absent."""
+def gather(call: Mapping[str, Any], wanted: Mapping[str, str],
+           policy: Policy) -> dict[str, Any]:
+    """The data of every wanted key: prefetched, or fetched from the EHR when absent.
+
+    Every fetch failure is one PrefetchMissing with the same words (the cause, e.g. a refused
+    server or a timeout, would make the service a port scanner); the cause is its
+    ``__cause__``, for the log.
+    """
     prefetch = dict(call.get("prefetch") or {})
     absent = [key for key in wanted if key not in prefetch and key not in OPTIONAL_KEYS]
     if not absent:
@@ -66,14 +72,25 @@ def gather(call: Mapping[str, Any], wanted: Mapping[str, str], servers: tuple[st
     if not server or not auth:
         raise PrefetchMissing(f"Prefetch keys {', '.join(absent)} are missing and the call "
                               "gives no fhirServer and fhirAuthorization to fetch them")
-    refused = refuse_server(server, servers)
-    if refused:
-        raise PrefetchMissing(f"Prefetch keys {', '.join(absent)} are missing and {refused}")
-    for key in absent:
-        query = fill(wanted[key], call["context"])
-        try:
-            prefetch[key] = fetch(server, query, auth["access_token"], timeout)
-        except FetchError as exc:
-            raise PrefetchMissing(f"Prefetch key {key} is missing and fetching it from the "
-                                  f"FHIR server failed: {exc}") from None
+    queries = {key: fill(wanted[key], call["context"]) for key in absent}
+    try:
+        prefetch.update(_fetch_all(server, queries, auth["access_token"], policy))
+    except FetchError as exc:
+        raise PrefetchMissing(f"Prefetch keys {', '.join(absent)} are missing and could not be "
+                              "fetched from the fhirServer") from exc
     return prefetch
+
+
+def _fetch_all(server: str, queries: Mapping[str, str], token: str,
+               policy: Policy) -> dict[str, Any]:
+    """Every query, within the call's deadline, holding one of the worker's fetch slots."""
+    base = policy.base_of(server)
+    if not policy.slots.acquire(blocking=False):
+        raise FetchError("too many hook calls fetching at once in this worker")
+    try:
+        call_deadline = time.monotonic() + policy.call_timeout
+        return {key: fetch(base, query, token,
+                           min(call_deadline, time.monotonic() + policy.fetch_timeout))
+                for key, query in queries.items()}
+    finally:
+        policy.slots.release()

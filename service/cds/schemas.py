@@ -7,7 +7,7 @@ that go into FHIR URLs must be FHIR ids, so a context value cannot smuggle in a 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -21,6 +21,22 @@ _UUID = validate.Regexp(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
 _REQUIRED = {"required": "is required"}
 
 
+class Text(fields.String):
+    """A string of valid Unicode: a lone surrogate (JSON "\\ud800") can be neither stored nor
+    sent on, so it is a field error like any other."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "surrogate": "must be valid Unicode text (no lone surrogates)"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            loaded.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("surrogate") from None
+        return loaded
+
+
 class _Lenient(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -29,36 +45,37 @@ class _Lenient(Schema):
 class FhirAuthorizationSchema(_Lenient):
     """The bearer token the EHR lends for FHIR calls."""
 
-    access_token = fields.String(required=True, validate=validate.Length(min=1),
-                                 error_messages=_REQUIRED)
-    token_type = fields.String(required=True, validate=validate.Equal(
+    access_token = Text(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9\-._~+/]{1,8192}=*$", error="must be an OAuth bearer token (RFC 6750)"),
+        error_messages=_REQUIRED)
+    token_type = Text(required=True, validate=validate.Equal(
         "Bearer", error="must be 'Bearer'"), error_messages=_REQUIRED)
     expires_in = fields.Integer(strict=True)
-    scope = fields.String()
-    subject = fields.String(required=True, validate=validate.Length(min=1),
+    scope = Text(validate=validate.Length(max=2000))
+    subject = Text(required=True, validate=validate.Length(min=1, max=500),
                             error_messages=_REQUIRED)
-    patient = fields.String(validate=_ID)
+    patient = Text(validate=_ID)
 
 
 class PatientViewContextSchema(_Lenient):
     """The patient-view context: who is looking at which patient (ids, never data)."""
 
-    userId = fields.String(required=True, error_messages=_REQUIRED, validate=validate.Regexp(
+    userId = Text(required=True, error_messages=_REQUIRED, validate=validate.Regexp(
         f"^({'|'.join(USER_TYPES)})/{FHIR_ID}$", error="must be Type/id, e.g. Practitioner/123"))
-    patientId = fields.String(required=True, validate=_ID, error_messages=_REQUIRED)
-    encounterId = fields.String(validate=_ID)
+    patientId = Text(required=True, validate=_ID, error_messages=_REQUIRED)
+    encounterId = Text(validate=_ID)
 
 
 class CdsRequestSchema(_Lenient):
     """A CDS Hooks service call for the patient-view hook."""
 
-    hook = fields.String(required=True, error_messages=_REQUIRED, validate=validate.Equal(
+    hook = Text(required=True, error_messages=_REQUIRED, validate=validate.Equal(
         HOOK, error=f"this service answers the {HOOK} hook"))
-    hookInstance = fields.String(required=True, validate=_UUID, error_messages=_REQUIRED)
+    hookInstance = Text(required=True, validate=_UUID, error_messages=_REQUIRED)
     fhirServer = fields.Url(schemes={"http", "https"}, require_tld=False)
     fhirAuthorization = fields.Nested(FhirAuthorizationSchema)
     context = fields.Nested(PatientViewContextSchema, required=True, error_messages=_REQUIRED)
-    prefetch = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True))
+    prefetch = fields.Dict(keys=Text(), values=fields.Raw(allow_none=True))
 
     @validates_schema(skip_on_field_errors=False)
     def _server_with_token(self, data: dict[str, Any], **_: Any) -> None:
@@ -75,34 +92,36 @@ class CdsRequestSchema(_Lenient):
 class CodingSchema(_Lenient):
     """A CDS Hooks Coding (system and code required)."""
 
-    system = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    code = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    display = fields.String(validate=validate.Length(max=500))
+    system = Text(required=True, validate=validate.Length(min=1, max=500))
+    code = Text(required=True, validate=validate.Length(min=1, max=200))
+    display = Text(validate=validate.Length(max=500))
 
 
 class OverrideReasonSchema(_Lenient):
     """Why a card was overridden: a reason chosen from the card, and/or a comment."""
 
     reason = fields.Nested(CodingSchema)
-    userComment = fields.String(validate=validate.Length(max=2000))
+    userComment = Text(validate=validate.Length(max=2000))
 
 
 class AcceptedSuggestionSchema(_Lenient):
     """A suggestion the user accepted, by its uuid."""
 
-    id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    id = Text(required=True, validate=validate.Length(min=1, max=128))
 
 
 class FeedbackItemSchema(_Lenient):
     """One card's outcome."""
 
-    card = fields.String(required=True, validate=validate.Length(min=1, max=128),
+    card = Text(required=True, validate=validate.Length(min=1, max=128),
                          error_messages=_REQUIRED)
-    outcome = fields.String(required=True, validate=validate.OneOf(("accepted", "overridden")),
+    outcome = Text(required=True, validate=validate.OneOf(("accepted", "overridden")),
                             error_messages=_REQUIRED)
-    acceptedSuggestions = fields.List(fields.Nested(AcceptedSuggestionSchema))
+    acceptedSuggestions = fields.List(fields.Nested(AcceptedSuggestionSchema),
+                                      validate=validate.Length(max=20))
     overrideReason = fields.Nested(OverrideReasonSchema)
-    outcomeTimestamp = fields.String(required=True, error_messages=_REQUIRED)
+    outcomeTimestamp = Text(required=True, validate=validate.Length(max=64),
+                            error_messages=_REQUIRED)
 
     @validates_schema(skip_on_field_errors=False)
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
+import socketserver
 import threading
 import time
 import uuid
@@ -181,6 +183,121 @@ def fhir_server() -> Iterator[FhirServer]:
     server.stop()
 
 
+# -- a hostile FHIR server --------------------------------------------------------------------
+
+class HostileServer:
+    """A FHIR server on 127.0.0.1 that fails on purpose; the first path segment picks how:
+
+    drip-head  the status line, then one header byte every ``DRIP`` seconds, without end
+    drip-body  headers promising a large body, then one body byte every ``DRIP`` seconds
+    truncated  a Content-Length of 1,000 bytes, then 10 bytes and the connection closed
+    bad-gzip   Content-Encoding gzip over bytes that are not gzip
+    deep       valid JSON nested 200,000 arrays deep
+    redirect   302 to ``redirect_to`` (a listener that records whether it is ever called)
+
+    ``paths`` records every request's path; ``held`` how long each drip lasted before the
+    client hung up; ``most_at_once`` the most connections open together.
+    """
+
+    DRIP = 0.2
+    LONGEST = 30.0  # a drip stops by itself after this (never reached when the client cuts it)
+
+    def __init__(self, redirect_to: str = "http://127.0.0.1:9/r4") -> None:
+        self.redirect_to = redirect_to
+        self.paths: list[str] = []
+        self.held: list[float] = []
+        self.most_at_once = 0
+        self._open = 0
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                owner._serve(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _serve(self, sock: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        path = head.split(b" ", 2)[1].decode("latin-1")
+        with self._lock:
+            self.paths.append(path)
+            self._open += 1
+            self.most_at_once = max(self.most_at_once, self._open)
+        try:
+            self._answer(sock, path.split("/")[1])
+        finally:
+            with self._lock:
+                self._open -= 1
+
+    def _answer(self, sock: socket.socket, mode: str) -> None:
+        if mode == "drip-head":
+            sock.sendall(b"HTTP/1.1 200 OK\r\n")
+            self._drip(sock, b"X-Slow: " + b"x" * 100_000)
+        elif mode == "drip-body":
+            sock.sendall(_head(200, b"Content-Length: 1000000\r\n"))
+            self._drip(sock, b" " * 1_000_000)
+        elif mode == "truncated":
+            sock.sendall(_head(200, b"Content-Length: 1000\r\n") + b'{"resource')
+        elif mode == "bad-gzip":
+            body = b"\x1f\x8b this is not gzip"
+            sock.sendall(_head(200, b"Content-Encoding: gzip\r\nContent-Length: "
+                               + str(len(body)).encode() + b"\r\n") + body)
+        elif mode == "deep":
+            body = b"[" * 200_000 + b"]" * 200_000
+            sock.sendall(_head(200, b"Content-Length: " + str(len(body)).encode() + b"\r\n")
+                         + body)
+        elif mode == "redirect":
+            location = f"Location: {self.redirect_to}/Observation\r\nContent-Length: 0\r\n"
+            sock.sendall(_head(302, location.encode()))
+
+    def _drip(self, sock: socket.socket, data: bytes) -> None:
+        started = time.monotonic()
+        try:
+            for byte in data:
+                if time.monotonic() - started > self.LONGEST:
+                    break
+                sock.sendall(bytes([byte]))
+                time.sleep(self.DRIP)
+        except OSError:
+            pass  # the client hung up: what the service should do at its deadline
+        with self._lock:
+            self.held.append(time.monotonic() - started)
+
+
+def _head(status: int, headers: bytes) -> bytes:
+    return (f"HTTP/1.1 {status} X\r\nContent-Type: application/fhir+json\r\n".encode()
+            + headers + b"Connection: close\r\n\r\n")
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[FhirServer]:
+    """A FHIR server whose ``seen`` says whether the service ever called it."""
+    server = FhirServer(fixture_resources())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def hostile(listener: FhirServer) -> Iterator[HostileServer]:
+    """The hostile FHIR server; its redirects point at ``listener``."""
+    server = HostileServer(redirect_to=listener.url)
+    yield server
+    server.stop()
+
+
 # -- the EHR's signing keys --------------------------------------------------------------------
 
 class Signer:
@@ -197,10 +314,12 @@ class Signer:
         self.jwk = {**jwk, "kid": kid, "use": "sig", "alg": algorithm}
 
     def token(self, iss: str, aud: str, *, jku: str | None = None, lifetime: int = 300,
-              jti: str | None = None, **claims: Any) -> str:
+              jti: str | None = None, omit: tuple[str, ...] = (), **claims: Any) -> str:
+        """A signed token; ``claims`` replace the usual ones, ``omit`` leaves some out."""
         now = int(time.time())
         payload = {"iss": iss, "aud": aud, "iat": now, "exp": now + lifetime,
                    "jti": jti or str(uuid.uuid4()), **claims}
+        payload = {k: v for k, v in payload.items() if k not in omit}
         headers = {"kid": self.kid, "typ": "JWT", **({"jku": jku} if jku else {})}
         return jwt.encode(payload, self.private, algorithm=self.algorithm, headers=headers)
 

@@ -62,6 +62,31 @@ def test_with_keys_health_metrics_and_docs_stay_open(keyed_server):
         assert requests.get(keyed_server.url + path, timeout=10).status_code == 200, path
 
 
+def test_with_keys_the_openapi_document_asks_for_a_bearer_key_on_the_guarded_paths(
+        keyed_server):
+    document = requests.get(keyed_server.url + "/openapi.json", timeout=10).json()
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            guarded = path.startswith("/v1/")
+            assert ("security" in operation) is guarded, path
+            assert ("401" in operation["responses"]) is guarded, path
+
+
+@pytest.mark.parametrize("path", ["/fhir/RiskAssessment/$assess", "/fhir/anything"])
+def test_with_keys_the_fhir_paths_need_a_key_too(keyed_server, path):
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": []}
+    refused = requests.post(keyed_server.url + path, json=bundle, timeout=10)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = requests.post(keyed_server.url + path, json=bundle, timeout=10,
+                          headers={"Authorization": f"Bearer {KEY}x"})
+    assert wrong.status_code == 401
+    admitted = requests.post(keyed_server.url + path, json=bundle, timeout=10,
+                             headers={"Authorization": f"Bearer {KEY}"})
+    assert admitted.status_code not in (401, 500)
+
+
 def test_with_keys_the_boot_log_says_authentication_is_on(keyed_server):
     created = keyed_server.wait_for_record(lambda r: r.get("event") == "app_created")
     assert created["auth"] == "on"
@@ -108,7 +133,9 @@ def test_create_app_allows_loopback_without_keys(monkeypatch, host):
 
 def test_create_app_allows_a_public_host_with_keys(monkeypatch):
     monkeypatch.setenv("BMRISK_API_KEY_HASHES", digest(KEY))
-    assert create_app({"HOST": "0.0.0.0"}).config["API_KEY_HASHES"] == (digest(KEY),)
+    cds = {"CDS_JWT_ISSUERS": {"https://ehr.example.org/": ()},
+           "PUBLIC_URL": "https://risk.example.org"}  # CDS Hooks secured too (tests/service/cds)
+    assert create_app({"HOST": "0.0.0.0", **cds}).config["API_KEY_HASHES"] == (digest(KEY),)
 
 
 def test_in_process_the_key_check_guards_v1_only(monkeypatch):

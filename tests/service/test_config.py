@@ -92,6 +92,11 @@ def _servers_url(app, headers) -> str:
     return app.test_client().get("/openapi.json", headers=headers).get_json()["servers"][0]["url"]
 
 
+# Behind a proxy the service is on the network: CDS Hooks needs JWT or this explicit opt-out
+# (tests/service/cds/test_exposure.py); these tests are about links only.
+_OPEN_CDS = {"CDS_ALLOW_UNAUTHENTICATED": True}
+
+
 def test_forwarded_headers_are_ignored_unless_proxies_are_trusted():
     """A client cannot move the service's links (or the CDS JWT audience) by sending headers."""
     app = create_app({"TESTING": True})
@@ -100,7 +105,7 @@ def test_forwarded_headers_are_ignored_unless_proxies_are_trusted():
 
 
 def test_a_trusted_proxy_sets_scheme_host_and_path_prefix_of_links():
-    app = create_app({"TESTING": True, "PROXY_HOPS": 1})
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1, **_OPEN_CDS})
     assert _servers_url(app, _FORWARDED) == "https://risk.example.org/bmrisk"
     assert _servers_url(app, {}) == "http://localhost"  # no proxy headers: as before
 
@@ -108,14 +113,15 @@ def test_a_trusted_proxy_sets_scheme_host_and_path_prefix_of_links():
 def test_only_the_trusted_number_of_proxies_is_believed():
     """With one proxy trusted, a forged first hop in a list is ignored: the proxy's own entry
     (the last one) wins."""
-    app = create_app({"TESTING": True, "PROXY_HOPS": 1})
+    app = create_app({"TESTING": True, "PROXY_HOPS": 1, **_OPEN_CDS})
     forged = {"X-Forwarded-Proto": "http, https",
               "X-Forwarded-Host": "evil.example, risk.example.org"}
     assert _servers_url(app, forged) == "https://risk.example.org"
 
 
 def test_a_live_server_behind_a_trusted_proxy_links_to_the_public_address(server_factory):
-    server = server_factory({"BMRISK_PROXY_HOPS": "1"})
+    server = server_factory({"BMRISK_PROXY_HOPS": "1",
+                             "BMRISK_CDS_ALLOW_UNAUTHENTICATED": "true"})
     request = urllib.request.Request(server.url + "/openapi.json", headers=_FORWARDED)
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.load(response)["servers"][0]["url"] == "https://risk.example.org/bmrisk"

@@ -23,8 +23,8 @@ def _calls(url: str, headers: dict[str, str]) -> list[requests.Response]:
     ]
 
 
-def test_a_sane_request_id_is_echoed_on_every_response(live_server):
-    given = "ehr-42.call_7-A"
+@pytest.mark.parametrize("given", ["ehr-42.call_7-A", "x" * 128])
+def test_a_sane_request_id_is_echoed_on_every_response(live_server, given):
     for response in _calls(live_server.url, {"X-Request-ID": given}):
         assert response.headers["X-Request-ID"] == given
 

@@ -117,7 +117,12 @@ def test_spec_example_request_is_412_because_the_data_cannot_be_had(live_server,
     outcome = response.json()
     outcome_check(outcome)
     assert outcome["issue"][0]["code"] == "incomplete"
-    assert "https" in outcome["issue"][0]["diagnostics"]  # its fhirServer is plain http
+    assert "could not be fetched" in outcome["issue"][0]["diagnostics"]
+    # Its fhirServer is plain http on another host: the reason is logged, never answered.
+    assert "https" not in outcome["issue"][0]["diagnostics"]
+    live_server.wait_for_record(lambda r: r.get("event") == "cds_fetch_failed"
+                                and r["request_id"] == response.headers["X-Request-ID"]
+                                and "https" in r["detail"])
 
 
 def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(

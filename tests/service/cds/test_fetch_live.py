@@ -65,8 +65,12 @@ def test_fhir_server_failure_is_412_with_an_operation_outcome(live_server, fixtu
         fhir_server.fail_with = None
     assert response.status_code == 412
     outcome_check(response.json())
-    assert "cea" in response.json()["issue"][0]["diagnostics"]
-    assert "HTTP 503" in response.json()["issue"][0]["diagnostics"]
+    detail = response.json()["issue"][0]["diagnostics"]
+    assert "cea" in detail
+    assert "503" not in detail  # the cause is for the log only
+    live_server.wait_for_record(lambda r: r.get("event") == "cds_fetch_failed"
+                                and r["request_id"] == response.headers["X-Request-ID"]
+                                and r["detail"] == "HTTP 503")
 
 
 def test_unreachable_fhir_server_is_412(live_server, fixture, outcome_check):

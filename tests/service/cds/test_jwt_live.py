@@ -44,7 +44,7 @@ def setup(module_server_factory, fhir_server, tmp_path_factory) -> dict[str, Any
         "PORT": str(port), "BMRISK_PUBLIC_URL": url,
         "BMRISK_CDS_JWT_ISSUERS": json.dumps({EHR: [jku], GAPPED: []}),
         "BMRISK_CDS_JWKS_FILE": str(folder / "jwks.json"),
-        "BMRISK_FEEDBACK_DB": str(folder / "feedback.sqlite3"),
+        "BMRISK_DATABASE_URL": f"sqlite:///{folder / 'bmrisk.sqlite3'}",
         "BMRISK_BSP_CODE": "|".join(BSP)})
     return {"server": server, "ehr": ehr, "gapped": gapped, "jku": jku,
             "aud": f"{url}/cds-services/{SERVICE}"}
@@ -107,11 +107,33 @@ REFUSED: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "key of another issuer": lambda s: s["gapped"].token(EHR, s["aud"]),
     "HMAC-signed": _hmac,
     "unsigned": _none,
+    "exp above 2^63": lambda s: s["ehr"].token(EHR, s["aud"], jku=s["jku"], exp=2**63 + 5),
+    "exp a century away": lambda s: s["ehr"].token(EHR, s["aud"], jku=s["jku"],
+                                                   lifetime=100 * 365 * 86400),
+    "exp as a numeric string": lambda s: s["ehr"].token(
+        EHR, s["aud"], jku=s["jku"], exp=str(int(time.time()) + 60)),
+    "iat as a float string": lambda s: s["ehr"].token(EHR, s["aud"], jku=s["jku"],
+                                                      iat="1e3"),
+    "lifetime over the maximum": lambda s: s["ehr"].token(
+        EHR, s["aud"], jku=s["jku"], iat=int(time.time()) - 200, exp=int(time.time()) + 200),
+    "iat in the future": lambda s: s["ehr"].token(
+        EHR, s["aud"], jku=s["jku"], iat=int(time.time()) + 3600,
+        exp=int(time.time()) + 3700),
+    "no jti": lambda s: s["ehr"].token(EHR, s["aud"], jku=s["jku"], omit=("jti",)),
+    "jti too long": lambda s: s["ehr"].token(EHR, s["aud"], jku=s["jku"], jti="j" * 300),
 }
 REASONS = {"no token": "no bearer token", "wrong audience": "InvalidAudienceError",
            "expired": "ExpiredSignatureError", "issuer not on the list": "issuer not on",
            "jku not on the list": "jku not on", "key of another issuer": "no key",
-           "HMAC-signed": "'HS256' not allowed", "unsigned": "'none' not allowed"}
+           "HMAC-signed": "'HS256' not allowed", "unsigned": "'none' not allowed",
+           "exp above 2^63": "exp is not a number of seconds in range",
+           "exp a century away": "token lives longer than 300 s",
+           "exp as a numeric string": "exp is not a number",
+           "iat as a float string": "InvalidIssuedAtError",
+           "lifetime over the maximum": "token lives longer than 300 s",
+           "iat in the future": "ImmatureSignatureError",
+           "no jti": "MissingRequiredClaimError",
+           "jti too long": "jti is not a string of 1 to 256 characters"}
 
 
 @pytest.mark.parametrize("case", list(REFUSED))
@@ -131,6 +153,19 @@ def test_replayed_jti_is_refused(setup, fixture):
     assert call(setup, token, fixture("cds-request-sparse.json")).status_code == 200
     assert call(setup, token, fixture("cds-request-sparse.json")).status_code == 401
     setup["server"].wait_for_record(lambda r: r.get("detail") == "jti replayed")
+
+
+@pytest.mark.parametrize("path", ["/feedback", "/feedback/summary"])
+def test_feedback_and_its_summary_need_a_token(setup, path):
+    url = setup["aud"] + path
+    body = {"feedback": [{"card": "c", "outcome": "overridden",
+                          "outcomeTimestamp": "2026-11-26T10:00:00Z"}]}
+    method, sent = ("POST", body) if path == "/feedback" else ("GET", None)
+    assert requests.request(method, url, json=sent, timeout=30).status_code == 401
+    token = setup["ehr"].token(EHR, setup["aud"] + "-other", jku=setup["jku"])
+    wrong = requests.request(method, url, json=sent, timeout=30,
+                             headers={"Authorization": f"Bearer {token}"})
+    assert wrong.status_code == 401
 
 
 def test_feedback_accepts_a_token_for_the_feedback_url(setup):
