@@ -158,7 +158,7 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
 
 def test_the_card_detail_reads_as_a_clinician_reads(live_server, fixture):
     card = only_card(call(live_server, fixture("cds-request-complete.json")))
-    headline, missing, *rest = card["detail"].split("\n\n")
+    headline, missing, *_ = card["detail"].split("\n\n")
     assert re.fullmatch(r"\*\*Bone-metastasis risk \d+ in 100 \(\d+%, high\)\.\*\* 95% "
                         r"interval \d+%-\d+%\. Raised most by: [^.]+\.", headline)
     assert missing.startswith("Not known: BSP. Depending on it the risk could be ")
