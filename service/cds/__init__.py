@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from flask import Blueprint, Flask, current_app, request
 from marshmallow import Schema, ValidationError
 
 from schemas import flatten_errors
-from service.auth import StartupRefused, is_loopback
 from service.bodies import json_body
 from service.config import ConfigError, Setting, flag, text, whole
 from service.errors import Problem, add_renderer
@@ -36,6 +34,7 @@ from . import store as cds_store
 from .assess import WrongPatient, answer
 from .auth import AuthError, Trust, load_jwks, parse_issuers
 from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, Links
+from .exposure import check_exposure, log_exposure, reachable_from_network
 from .fetch import Policy, parse_bases
 from .schemas import HOOK, CdsRequestSchema, FeedbackSchema
 
@@ -103,44 +102,7 @@ def init_app(app: Flask) -> None:
         fetch_timeout=config["CDS_FETCH_TIMEOUT"], call_timeout=config["CDS_CALL_TIMEOUT"],
         slots=threading.BoundedSemaphore(config["CDS_FETCH_CONCURRENCY"]))
     add_renderer(app, _is_cds_path, render_outcome("application/json"))
-    _log_trust(app, exposed)
-
-
-def reachable_from_network(config: Mapping[str, Any]) -> bool:
-    """Whether others can reach the service: a non-loopback bind, or a proxy in front."""
-    return not is_loopback(config["HOST"]) or config["PROXY_HOPS"] > 0
-
-
-def check_exposure(config: Mapping[str, Any], exposed: bool) -> None:
-    """Refuse to serve CDS Hooks to the network without JWT and a fixed public URL."""
-    if not exposed or config["CDS_ALLOW_UNAUTHENTICATED"]:
-        return
-    missing = [f"BMRISK_{name}" for name in ("CDS_JWT_ISSUERS", "PUBLIC_URL")
-               if not config[name]]
-    if missing:
-        raise StartupRefused(
-            f"refusing to start: CDS Hooks would be reachable from the network "
-            f"(BMRISK_HOST={config['HOST']}, BMRISK_PROXY_HOPS={config['PROXY_HOPS']}) without "
-            f"{' and '.join(missing)}. Set {' and '.join(missing)} (the EHR's JWT issuer and "
-            "the service's external https URL, the tokens' audience), or set "
-            "BMRISK_CDS_ALLOW_UNAUTHENTICATED=true to serve CDS Hooks to anyone who can reach "
-            "it, or bind to 127.0.0.1.")
-
-
-def _log_trust(app: Flask, exposed: bool) -> None:
-    config = app.config
-    if app.extensions[STATE].enabled:
-        log_event("cds_auth", auth="jwt", issuer=sorted(config["CDS_JWT_ISSUERS"]))
-    else:
-        log_event("cds_auth_disabled", level=logging.WARNING, auth="off",
-                  detail="CDS HOOKS AUTHENTICATION IS OFF: BMRISK_CDS_JWT_ISSUERS is empty, so "
-                         "any caller that can reach /cds-services gets cards and may post "
-                         "feedback" + (" (BMRISK_CDS_ALLOW_UNAUTHENTICATED=true on a network "
-                                       "bind)." if exposed else "; loopback bind only."))
-    if exposed and not config["CDS_FHIR_SERVERS"]:
-        log_event("cds_fetch_disabled", level=logging.WARNING,
-                  detail="BMRISK_CDS_FHIR_SERVERS is empty: prefetch only, the service fetches "
-                         "from no FHIR server.")
+    log_exposure(config, exposed)
 
 
 def _is_cds_path(req: Any) -> bool:
