@@ -194,12 +194,14 @@ class HostileServer:
     bad-gzip   Content-Encoding gzip over bytes that are not gzip
     deep       valid JSON nested 200,000 arrays deep
     redirect   302 to ``redirect_to`` (a listener that records whether it is ever called)
+    slow       an empty searchset Bundle, after ``SLOW`` seconds (each fetch fine, many too slow)
 
     ``paths`` records every request's path; ``held`` how long each drip lasted before the
     client hung up; ``most_at_once`` the most connections open together.
     """
 
     DRIP = 0.2
+    SLOW = 0.7
     LONGEST = 30.0  # a drip stops by itself after this (never reached when the client cuts it)
 
     def __init__(self, redirect_to: str = "http://127.0.0.1:9/r4") -> None:
@@ -257,6 +259,11 @@ class HostileServer:
                                + str(len(body)).encode() + b"\r\n") + body)
         elif mode == "deep":
             body = b"[" * 200_000 + b"]" * 200_000
+            sock.sendall(_head(200, b"Content-Length: " + str(len(body)).encode() + b"\r\n")
+                         + body)
+        elif mode == "slow":
+            time.sleep(self.SLOW)
+            body = b'{"resourceType": "Bundle", "type": "searchset", "total": 0}'
             sock.sendall(_head(200, b"Content-Length: " + str(len(body)).encode() + b"\r\n")
                          + body)
         elif mode == "redirect":
