@@ -28,7 +28,7 @@ AXE_JS := .cache/npm/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: venv serve test-deps browser-deps axe translations test lint bench-deps bench clean distclean
+.PHONY: venv serve test-deps browser-deps axe translations test lint docs bench-deps bench clean distclean
 
 venv: $(VENV_STAMP)
 
@@ -73,6 +73,10 @@ test: test-deps
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
+
+# The configuration table of docs/operations.md, from the settings' declarations.
+docs: $(VENV_STAMP)
+	$(PY) -m service.settings_doc docs/operations.md
 
 # wrk drives HTTP load in the benchmarks; not needed by the tests.
 bench-deps: $(VENV_STAMP)

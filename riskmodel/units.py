@@ -1,6 +1,9 @@
-"""Unit conversion to canonical units, exact in both directions, and albumin correction."""
+"""Unit conversion to canonical units, exact in both directions, unit spellings read as UCUM
+codes, and albumin correction."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -17,6 +20,45 @@ FACTORS: dict[str, dict[str, float]] = {
     "alp": {"U/L": 1.0, "ukat/L": 60.0},
     "cea": {"ng/mL": 1.0, "ug/L": 1.0},
 }
+
+
+# Spellings laboratories send for a unit of the table above, besides case variants and micro
+# written µ (U+00B5) or μ (U+03BC): an international unit of ALP is the enzyme unit (umol/min).
+SPELLINGS: dict[str, dict[str, str]] = {"alp": {"IU/L": "U/L", "[IU]/L": "U/L"}}
+_MICRO = str.maketrans({"\u00b5": "u", "\u03bc": "u"})
+
+
+def _spelled(name: str) -> dict[str, str]:
+    own = {unit.casefold(): unit for unit in BY_NAME[name].units}
+    return own | {text.casefold(): unit for text, unit in SPELLINGS.get(name, {}).items()}
+
+
+_SPELLED = {name: _spelled(name) for name in FACTORS}
+
+
+def ucum_code(name: str, text: str | None) -> str | None:
+    """The UCUM code of ``name``'s units that ``text`` spells, or None when it spells none.
+
+    UCUM writes micro as 'u'; a case variant of one of the lab's units means that unit (no two
+    units of one lab differ only in case).
+
+    Examples
+    --------
+    >>> ucum_code("alp", "[IU]/L"), ucum_code("calcium", "mg/dl")
+    ('U/L', 'mg/dL')
+    >>> ucum_code("cea", "\N{MICRO SIGN}g/l")
+    'ug/L'
+    >>> ucum_code("alp", "\N{GREEK SMALL LETTER MU}kat/L"), ucum_code("alp", "mmol/L")
+    ('ukat/L', None)
+    """
+    if not isinstance(text, str):
+        return None
+    return _SPELLED.get(name, {}).get(text.strip().translate(_MICRO).casefold())
+
+
+def shown_unit(code: str) -> str:
+    """A UCUM code as people read it, micro as µ: 'ukat/L' -> 'µkat/L' (others unchanged)."""
+    return re.sub(r"^u(?=[a-z])", "\u00b5", code)
 
 
 def check_unit(name: str, unit: str) -> None:

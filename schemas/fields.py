@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from riskmodel.errors import Message
+from riskmodel.units import ucum_code
 
 
 def quoted(value: Any) -> str:
@@ -160,6 +161,19 @@ class TextLength(validate.Length):
 
     def _format_error(self, value: Any, message: str) -> Message:
         return Message(f"must be {self.min} to {self.max} characters long", "length")
+
+
+class UnitField(StrictString):
+    """The unit of one lab: a spelling laboratories send (IU/L, µg/L, mg/dl) becomes its UCUM
+    code; anything else is kept for the unit's Choice validator to refuse by name."""
+
+    def __init__(self, lab: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.lab = lab
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return ucum_code(self.lab, text) or text
 
 
 class SizedList(validate.Length):

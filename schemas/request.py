@@ -20,9 +20,19 @@ from riskmodel import FEATURES, InvalidInputError, Patient, Quantity
 from riskmodel.errors import Message
 from riskmodel.features import OUT_OF_SCOPE_STAGES, Feature
 from riskmodel.inputs import M_CATEGORIES, OUT_OF_SCOPE_M
+from riskmodel.units import SPELLINGS
 
 from .errors import nest_problems
-from .fields import Choice, Coded, LabField, SizedList, StrictNumber, StrictString, TextLength
+from .fields import (
+    Choice,
+    Coded,
+    LabField,
+    SizedList,
+    StrictNumber,
+    StrictString,
+    TextLength,
+    UnitField,
+)
 
 PATIENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Patient))
 M_IN_SCOPE: tuple[str, ...] = tuple(m for m in M_CATEGORIES if m not in OUT_OF_SCOPE_M)
@@ -64,6 +74,13 @@ def _range_text(bounds: tuple[float, float], unit: str) -> str:
     return f"{bounds[0]:g} to {bounds[1]:g} {unit}"
 
 
+def _unit_description(feature: Feature) -> str:
+    spellings = ", ".join(SPELLINGS.get(feature.name, {}))
+    return ("UCUM unit code; the first listed is canonical. Case variants (mg/dl) and micro "
+            "written \u00b5 or \u03bc are read as the code" + (f", as are {spellings}" if spellings
+                                                              else "") + ".")
+
+
 def _quantity_schema(feature: Feature) -> type[Schema]:
     """The {value, unit} schema of one lab, units and limits from the feature list."""
     unit = feature.canonical_unit
@@ -76,10 +93,10 @@ def _quantity_schema(feature: Feature) -> type[Schema]:
         "x-usual": {"low": feature.usual[0], "high": feature.usual[1], "unit": unit,
                     "basis": feature.usual_basis}})
     required = f"a unit is required; use one of {_unit_list(feature)}"
-    unit_field = StrictString(required=True, validate=Choice(feature.units, kind="unit"),
-                              error_messages={"required": required, "null": required},
-                              metadata={"description": "UCUM unit code; the first listed is "
-                                                       "canonical. Case matters (mg/dL)."})
+    unit_field = UnitField(feature.name, required=True,
+                           validate=Choice(feature.units, kind="unit"),
+                           error_messages={"required": required, "null": required},
+                           metadata={"description": _unit_description(feature)})
     name = "".join(part.title() for part in feature.name.split("_")) + "QuantitySchema"
     return _QuantityBase.from_dict({"value": value, "unit": unit_field}, name=name)
 

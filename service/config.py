@@ -114,6 +114,22 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+def markdown_table(settings: Iterable[Setting]) -> str:
+    """The settings as the Markdown table of docs/operations.md (``make docs`` writes it)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{s.env}` | {_shown(s.default)} | {s.help.replace('|', chr(92) + '|')} |"
+             for s in settings]
+    return "\n".join(rows)
+
+
+def _shown(default: Any) -> str:
+    if default is None or default == () or default == {}:
+        return "(none)"
+    if isinstance(default, tuple):
+        default = ",".join(map(str, default))
+    return f"`{default}`"
+
+
 def settings_of(modules: Iterable[Any]) -> tuple[Setting, ...]:
     """These settings plus those declared by ``modules`` (attribute ``SETTINGS``)."""
     extra = [s for module in modules for s in getattr(module, "SETTINGS", ())]

@@ -29,6 +29,7 @@ from .request_context import request_id
 
 PROBLEM_JSON = "application/problem+json"
 RENDERERS = "bmrisk.problem_renderers"
+FALLBACK_RENDERERS = "bmrisk.problem_fallback_renderers"
 Renderer = Callable[[dict[str, Any]], Response]
 # Headers an HTTP error must keep: what is allowed (405), how to authenticate (401).
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -65,13 +66,18 @@ def field_problem(path: str, message: str, code: str) -> Problem:
     return Problem(422, errors=[{"path": path, "message": message, "code": code}])
 
 
-def add_renderer(app: Flask, applies: Callable[[Request], bool], render: Renderer) -> None:
+def add_renderer(app: Flask, applies: Callable[[Request], bool], render: Renderer,
+                 fallback: bool = False) -> None:
     """Render problems of requests for which ``applies(request)`` is true with ``render``.
 
     ``render`` gets the problem dict (type, title, status, detail, request_id, maybe errors)
     and returns a Response; its status and kept headers (Allow, WWW-Authenticate) are set after.
+    A ``fallback`` renderer is asked only after every other one declined (a browser's HTML
+    page for any address, after the channels that own their paths).
     """
-    app.extensions.setdefault(RENDERERS, []).append((applies, render))
+    app.extensions.setdefault(RENDERERS, [])
+    app.extensions.setdefault(FALLBACK_RENDERERS, [])
+    app.extensions[FALLBACK_RENDERERS if fallback else RENDERERS].append((applies, render))
 
 
 def init_app(app: Flask) -> None:
@@ -102,7 +108,9 @@ def problem_dict(status: int, detail: str | None = None,
 
 def respond(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     """Render ``problem`` with the renderer that applies to this request, else as JSON."""
-    render = next((r for applies, r in current_app.extensions.get(RENDERERS, [])
+    extensions = current_app.extensions
+    render = next((r for applies, r in (*extensions.get(RENDERERS, ()),
+                                        *extensions.get(FALLBACK_RENDERERS, ()))
                    if applies(request)), None)
     if render is not None:
         response = render(problem)

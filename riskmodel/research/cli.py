@@ -104,19 +104,14 @@ def _validate(args: argparse.Namespace) -> int:
     html = write_report(report, out, figures=not args.no_figures)
     overall = report["overall"]
     for line in [*report["warnings"], f"{cohort.n} rows used ({cohort.events} events), "
-                 f"excluded: {cohort.excluded or 'none'}", _figure_line(overall),
+                 f"excluded: {cohort.excluded_text()}", _figure_line(overall),
                  f"report: {html} (and report.json)"]:
         print(line)
     return 0
 
 
 def _figure_line(f: dict) -> str:
-    def show(entry: dict, key: str = "estimate") -> str:
-        value = entry.get(key)
-        if value is None:
-            return entry.get("reason", "n/a")
-        low = entry.get("low")
-        return f"{value:.3f}" + (f" ({low:.3f}-{entry['high']:.3f})" if low is not None else "")
+    from .report import estimate_text as show
 
     return (f"AUC {show(f['auc'])}; O/E {show(f['oe'], 'ratio')}; calibration intercept "
             f"{show(f['calibration_intercept'])}, slope {show(f['calibration_slope'])}; "
@@ -135,6 +130,7 @@ def _recalibrate_parser(commands) -> None:
 
 def _recalibrate(args: argparse.Namespace) -> int:
     from .provenance import recalibrate, save_recalibrated
+    from .report import estimate_text
 
     cohort = load_cohort(args.cohort, args.outcome)
     spec = recalibrate(open_model(args.model), cohort, args.method)
@@ -144,8 +140,7 @@ def _recalibrate(args: argparse.Namespace) -> int:
              f"({args.method}) from {cohort.n} rows, {cohort.events} events"]
     for name, entry in provenance["estimates"].items():
         if isinstance(entry, dict):
-            lines.append(f"  {name}: {entry['estimate']:.3f} ({entry['low']:.3f} to "
-                         f"{entry['high']:.3f})")
+            lines.append(f"  {name}: {estimate_text(entry)}")
     for key in ("parent", "recalibrated"):
         lines.append(f"  {key} (apparent): " + _figure_line(provenance["validation"][key]))
     lines.append(f"artifact: {path} (+ manifest with its SHA-256)")

@@ -46,6 +46,22 @@ class Cohort:
         """Rows with the outcome."""
         return int(self.y.sum())
 
+    def rarer(self) -> str:
+        """The rarer outcome class, counted in words: '1 non-event', '7 events'.
+
+        Examples
+        --------
+        >>> Cohort({}, np.array([1, 1, 0]), "s", "bm", False).rarer()
+        '1 non-event'
+        """
+        events, non_events = self.events, self.n - self.events
+        count, word = (events, "event") if events <= non_events else (non_events, "non-event")
+        return f"{count} {word}" + ("" if count == 1 else "s")
+
+    def excluded_text(self) -> str:
+        """The rows left out, by reason, in words: '7 invalid inputs, 1 outcome missing'."""
+        return ", ".join(f"{count} {reason}" for reason, count in self.excluded.items()) or "none"
+
     def lacking(self) -> dict[str, int]:
         """How many rows lacked each input (missing, or coded unknown such as TX)."""
         counts = {}

@@ -19,6 +19,11 @@ def _pyplot():
 def calibration_figure(figures: dict[str, Any], title: str, banner: str, path: Path) -> Path:
     """Calibration plot: ideal line, lowess curve and decile points; saved as PNG."""
     plt = _pyplot()
+    return _save(calibration_plot(plt, figures, title, banner), plt, path)
+
+
+def calibration_plot(plt, figures: dict[str, Any], title: str, banner: str):
+    """The calibration plot's figure; points at 0 or 1 are drawn whole, inside the axes."""
     fig, ax = plt.subplots(figsize=(5.5, 5.0), dpi=110)
     points = figures["deciles"]
     top = max([0.05, *(d["mean_predicted"] for d in points), *(d["observed"] for d in points)])
@@ -32,17 +37,24 @@ def calibration_figure(figures: dict[str, Any], title: str, banner: str, path: P
                 va="bottom", transform=ax.transAxes)
     ax.scatter([d["mean_predicted"] for d in points], [d["observed"] for d in points],
                color="tab:orange", zorder=3, label="Groups of predicted risk")
-    ax.set(xlim=(0, top), ylim=(0, top), xlabel="Predicted risk", ylabel="Observed proportion")
+    margin = 0.04 * top  # room for a marker's radius at 0 and at the top
+    ax.set(xlim=(-margin, top + margin), ylim=(-margin, top + margin),
+           xlabel="Predicted risk", ylabel="Observed proportion")
     _finish(fig, ax, f"Calibration - {title} (n={figures['n']}, events={figures['events']})",
-            banner)
-    return _save(fig, plt, path)
+            banner, legend_below=False)
+    return fig
 
 
 def decision_figure(figures: dict[str, Any], title: str, banner: str, path: Path) -> Path:
     """Decision curve: net benefit of the model, of imaging everyone and of no one."""
     plt = _pyplot()
+    return _save(decision_plot(plt, figures, title, banner), plt, path)
+
+
+def decision_plot(plt, figures: dict[str, Any], title: str, banner: str):
+    """The decision curve's figure; its legend sits below the axes, over no line."""
     curve = figures["decision_curve"]
-    fig, ax = plt.subplots(figsize=(6.0, 4.5), dpi=110)
+    fig, ax = plt.subplots(figsize=(6.0, 4.9), dpi=110)
     t = curve["thresholds"]
     ax.plot(t, curve["model"], color="tab:blue", label="Model")
     ax.plot(t, curve["treat_all"], color="tab:red", linestyle="--", label="Image everyone")
@@ -50,13 +62,17 @@ def decision_figure(figures: dict[str, Any], title: str, banner: str, path: Path
     best = max(max(curve["model"]), max(curve["treat_all"]), 0.01)
     ax.set(xlim=(0, max(t)), ylim=(-0.05 * best - 0.01, best * 1.15),
            xlabel="Threshold risk", ylabel="Net benefit")
-    _finish(fig, ax, f"Decision curve - {title}", banner)
-    return _save(fig, plt, path)
+    _finish(fig, ax, f"Decision curve - {title}", banner, legend_below=True)
+    return fig
 
 
-def _finish(fig, ax, title: str, banner: str) -> None:
+def _finish(fig, ax, title: str, banner: str, legend_below: bool) -> None:
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
+    if legend_below:  # outside the axes: it can cover no curve
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+                  frameon=False)
+    else:
+        ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     if banner:
         fig.text(0.5, 0.5, banner, fontsize=26, color="red", alpha=0.25, ha="center",

@@ -75,7 +75,7 @@ def score_frame(frame: pd.DataFrame, model: Model, layout: Layout | None = None
     model : Model
         The model to score with.
     layout : Layout, optional
-        Column mapping (from :func:`riskmodel.tables.make_layout`); built from the columns
+        Column mapping (from :func:`riskmodel.research.tables.make_layout`); built from the columns
         when not given.
 
     Examples

@@ -153,10 +153,10 @@ def size_warnings(method: str, cohort: Cohort, parameters: int) -> list[str]:
     rare = min(cohort.events, cohort.n - cohort.events)
     found = [SYNTHETIC_WARNING] if cohort.synthetic else []
     if method == "intercept" and rare < 10:
-        found.append(f"only {rare} events (rarer outcome): fewer than 10 makes even the "
+        found.append(f"only {cohort.rarer()} (the rarer outcome): fewer than 10 makes even the "
                      "intercept unstable (rule of thumb of this project)")
     if method == "logistic" and rare < 20:
-        found.append(f"only {rare} events (rarer outcome): fewer than 20 is too few for an "
+        found.append(f"only {cohort.rarer()} (the rarer outcome): fewer than 20 is too few for an "
                      "intercept and a slope (rule of thumb of this project)")
     if method in ("refit", "shrink") and rare / max(parameters, 1) < 10:
         effect = ("the weights are unstable and overfitted" if method == "refit" else

@@ -114,12 +114,12 @@ def _subgroups(y, p, lp, labels: np.ndarray, min_events: int) -> list[dict[str, 
 
 def _warnings(cohort: Cohort) -> list[str]:
     found = [SYNTHETIC_BANNER] if cohort.synthetic else []
-    rare = min(cohort.events, cohort.n - cohort.events)
-    if rare < VALIDATION_EVENTS:
-        found.append(f"Only {rare} events (rarer outcome): external validation needs at least "
-                     f"{VALIDATION_EVENTS} events and {VALIDATION_EVENTS} non-events for stable "
-                     "figures (Vergouwe Y et al., J Clin Epidemiol 2005;58:475-83; Collins GS "
-                     "et al., Stat Med 2016;35:214-26). Read the intervals.")
+    if min(cohort.events, cohort.n - cohort.events) < VALIDATION_EVENTS:
+        found.append(f"Only {cohort.rarer()} (the rarer outcome): external validation "
+                     f"needs at least {VALIDATION_EVENTS} events and {VALIDATION_EVENTS} "
+                     "non-events for stable figures (Vergouwe Y et al., J Clin Epidemiol "
+                     "2005;58:475-83; Collins GS et al., Stat Med 2016;35:214-26). "
+                     "Read the intervals.")
     return found
 
 
@@ -142,7 +142,7 @@ def render_html(report: dict[str, Any]) -> str:
 
     environment = Environment(loader=PackageLoader("riskmodel.research", "templates"),
                               autoescape=True, keep_trailing_newline=True)
-    environment.globals["figure_key"] = figure_key
+    environment.globals.update(figure_key=figure_key, estimate=estimate_text, number=number)
     return environment.get_template("report.html.j2").render(report=report)
 
 
@@ -162,6 +162,30 @@ def _draw(report: dict[str, Any], directory: Path) -> dict[str, dict[str, str]]:
             "decision_curve": decision_figure(figures, title, banner,
                                               directory / f"decision-{key}.png").name}
     return images
+
+
+def number(value: float, digits: int = 3) -> str:
+    """A number with a true minus sign (U+2212), never read as a dash or a range."""
+    return f"{value:.{digits}f}".replace("-", "\u2212")
+
+
+def estimate_text(entry: dict[str, Any], key: str = "estimate") -> str:
+    """An estimate with its interval in words: "0.512 (minus 0.954 to 1.610)", minus as U+2212.
+
+    Examples
+    --------
+    >>> estimate_text({"estimate": 0.5, "low": -0.954, "high": 1.61}) == (
+    ...     "0.500 (\N{MINUS SIGN}0.954 to 1.610)")
+    True
+    >>> estimate_text({"estimate": None, "reason": "no events"})
+    'no events'
+    """
+    value = entry.get(key)
+    if value is None:
+        return str(entry.get("reason", "not available"))
+    if entry.get("low") is None:
+        return number(value)
+    return f"{number(value)} ({number(entry['low'])} to {number(entry['high'])})"
 
 
 def figure_key(kind: str, value: str) -> str:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from riskmodel.errors import RiskModelError
 from riskmodel.features import BY_NAME, CATEGORICAL, FEATURE_NAMES, QUANTITIES
+from riskmodel.units import ucum_code
 
 UNITS_ROW_MARK = "#units"
 SYNTHETIC_MARK = "SYNTHETIC"
@@ -61,9 +62,10 @@ class Layout:
         return tuple(name for name in FEATURE_NAMES if name not in self.inputs)
 
     def output_name(self, column: str) -> str:
-        """The column's name in an output file: a lab given a units row gets ``name[unit]``."""
+        """The column's name in an output file: a lab gets ``name[unit]`` with the UCUM code
+        used (``alp[IU/L]`` is written ``alp[U/L]``; a units row's unit moves into the name)."""
         for name, source in self.inputs.items():
-            if source == column and self.units_row and name in self.units:
+            if source == column and name in self.units:
                 return f"{name}[{self.units[name]}]"
         return column
 
@@ -123,10 +125,11 @@ def _unit_of(column: str, name: str, header_unit: str | None, row_unit: str | No
     if not unit:
         raise TableError(f"column {column!r}: no unit; name it {name}[{allowed[0]}] (one of "
                          f"{', '.join(allowed)}) or give it in a {UNITS_ROW_MARK} row")
-    if unit not in allowed:
+    code = ucum_code(name, unit)
+    if code is None:
         raise TableError(f"column {column!r}: {unit!r} is not a known unit of {name}; "
                          f"use one of {', '.join(allowed)}")
-    return unit
+    return code
 
 
 def raw_from_frame(frame: pd.DataFrame, layout: Layout

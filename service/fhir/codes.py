@@ -12,6 +12,7 @@ from typing import Any
 
 from riskmodel.features import N_CATEGORIES, OUT_OF_SCOPE_STAGES, STAGES, T_CATEGORIES
 from riskmodel.inputs import M_CATEGORIES
+from riskmodel.units import ucum_code
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
@@ -195,15 +196,17 @@ def parse_code(value: str) -> Code:
     return system.strip(), code.strip()
 
 
-def ucum_unit(quantity: dict) -> str | None:
-    """The unit of a FHIR Quantity in UCUM spelling: its code first, then its unit text.
-
-    UCUM reads 'l' and 'L' alike and writes micro as 'u', so 'mg/dl' and 'µg/L' are
-    normalised to 'mg/dL' and 'ug/L'; nothing else is changed (unknown units stay unknown).
-    """
+def unit_text(quantity: dict) -> str | None:
+    """The unit a FHIR Quantity states, as written: its UCUM code first, then its unit text."""
     system, code = quantity.get("system"), quantity.get("code")
     raw = code if code and system in (None, UCUM) else quantity.get("unit")
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    unit = raw.strip().replace("\u00b5", "u").replace("\u03bc", "u")
-    return re.sub(r"/([dm]?)l$", r"/\1L", unit)
+    return raw.strip() if isinstance(raw, str) and raw.strip() else None
+
+
+def ucum_unit(name: str, quantity: dict) -> str | None:
+    """The UCUM code among lab ``name``'s units that a FHIR Quantity states, or None.
+
+    Spellings ('[IU]/L', 'µg/L', 'mg/dl') are read by ``riskmodel.units.ucum_code``, the one
+    reader of units for every channel; an unknown unit stays unknown, never guessed.
+    """
+    return ucum_code(name, unit_text(quantity))

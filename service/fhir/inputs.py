@@ -90,13 +90,14 @@ def _read_lab(name: str, obs: dict[str, Any], reading: Reading) -> None:
         reading.note("no_value", name, f"{label} result of {dates.day(when)} has no numeric "
                                        "value: treated as missing")
         return
-    unit, value = codes.ucum_unit(quantity), quantity["value"]
+    written, unit, value = codes.unit_text(quantity), codes.ucum_unit(name, quantity), \
+        quantity["value"]
     if quantity.get("comparator") is not None:
         reading.note("bound", name, f"{label} is reported as {_text(quantity['comparator'])}"
-                                    f"{value:g} {unit or ''}: a bound, not a value; treated as "
-                                    "missing")
-    elif unit not in BY_NAME[name].units:
-        reading.note("unknown_unit", name, f"{label} unit {unit or '(none)'!r} is not known "
+                                    f"{value:g} {written or ''}: a bound, not a value; treated "
+                                    "as missing")
+    elif unit is None:
+        reading.note("unknown_unit", name, f"{label} unit {written or '(none)'!r} is not known "
                      f"(accepted: {', '.join(BY_NAME[name].units)}): treated as missing")
     else:
         reading.used[name] = Used(name, Quantity(float(value), unit), f"{value:g} {unit}",

@@ -6,6 +6,7 @@ errors are shown next to their fields; the page language comes from ``web_i18n``
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,14 @@ from riskmodel.features import FEATURES
 from service.errors import add_renderer
 from service.metrics import note_scored
 from service.registry import current
+from service.request_context import request_id
 
-from .card import is_link, key_words, kind, value_words
+from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
 from .i18n import NAMES, current_language, remember, select_locale
-from .labels import spec_words
-from .result import feature_label, result_view
+from .labels import GRADE_WORDS, spec_words
+from .result import Record, feature_label, result_view
 from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size
 
 bp = Blueprint("web", __name__)
@@ -53,6 +55,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
                                  language_url=language_url)
     add_renderer(app, is_page_request, render_error_page)
+    # A browser asking for any other address gets a page too, unless its channel answers.
+    add_renderer(app, wants_html, render_error_page, fallback=True)
 
 
 class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
@@ -69,8 +73,7 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 def _page_helpers() -> dict[str, Any]:
     return {"feature_label": feature_label, "first_field": FEATURES[0].name,
             "spec_words": spec_words, "icon_size": icon_array_size(),
-            "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_key": key_words, "card_value": value_words,
-            "card_is_link": is_link, "card_kind": kind}
+            "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_heading": heading, "card_cell": cell}
 
 
 def language_url(code: str) -> str:
@@ -85,6 +88,14 @@ def language_url(code: str) -> str:
 def is_page_request(req: Request) -> bool:
     """Whether an error of this request should be an HTML page (the clinician's pages)."""
     return req.blueprint == bp.name or req.path in PAGE_PATHS
+
+
+def wants_html(req: Request) -> bool:
+    """Whether the request prefers an HTML page to JSON (a browser's Accept header; API
+    clients ask for JSON, or for anything)."""
+    # JSON is listed first, so a client sending */* (or nothing) keeps problem+json.
+    return req.accept_mimetypes.best_match(
+        ("application/json", "application/problem+json", "text/html"), default="") == "text/html"
 
 
 @bp.before_request
@@ -109,7 +120,7 @@ def show_form() -> str:
 @bp.post("/")
 def create_result() -> tuple[str, int] | str:
     """Check the form as the API checks a request; show the result, or the form with errors."""
-    form = FormInput.from_mapping(request.form)
+    form = FormInput.from_mapping(request.form, posted=True)
     if request.form.get("action") == "edit":
         return render_form(form)
     checked = check(form)
@@ -118,21 +129,27 @@ def create_result() -> tuple[str, int] | str:
     model = current().get(None)
     result = riskmodel.score(checked.request.patient, model)
     note_scored(model.ref, 1, "form")
-    return render_template("web/result.html", view=result_view(result, model, form), form=form)
+    return render_template("web/result.html", view=result_view(result, model, form), form=form,
+                           record=Record(datetime.now(UTC), request_id()))
 
 
 @bp.get("/model-card")
 def show_model_card() -> str:
-    """The model card the API serves at /v1/models/<id>, as a page."""
-    model = current().get(None)
-    return render_template("web/model_card.html", card=current().card(model), model=model,
-                           api_path=f"/v1/models/{model.ref.id}")
+    """The model card the API serves at /v1/models/<id>, as a page a clinician can read."""
+    registry = current()
+    model = registry.get(None)
+    view = card_view(registry.card(model))
+    return render_template(
+        "web/model_card.html", card=view, api_path=f"/v1/models/{model.ref.id}",
+        grades=tuple((g, str(GRADE_WORDS[g])) for g in sorted({t.grade for t in view.terms})
+                     if g in GRADE_WORDS),
+        others=tuple(f"{m.ref.id} {m.ref.version}" for m in registry.all() if m is not model))
 
 
 @bp.errorhandler(CSRFError)
 def _expired(error: CSRFError) -> tuple[str, int]:
     """A form whose token expired (or came from elsewhere): show it again, input kept."""
-    return render_form(FormInput.from_mapping(request.form),
+    return render_form(FormInput.from_mapping(request.form, posted=True),
                        (FieldError("", "form_expired"),)), 400
 
 
@@ -147,6 +164,8 @@ def render_form(form: FormInput, errors: tuple[FieldError, ...] = ()) -> str:
 
 def render_error_page(problem: dict[str, Any]) -> Response:
     """An error of a page request (404, 405, 413, 500...) as an HTML page."""
-    return Response(render_template("web/error.html", status=problem["status"],
-                                    request_id=problem.get("request_id")),
-                    mimetype="text/html", headers=PAGE_HEADERS)
+    response = Response(render_template("web/error.html", status=problem["status"],
+                                        request_id=problem.get("request_id")),
+                        mimetype="text/html", headers=PAGE_HEADERS)
+    response.vary.update(("Accept", "Accept-Language"))  # the same address answers JSON too
+    return response

@@ -1,63 +1,181 @@
-"""The model card as a page: the same dict the API serves, with headings in the page language.
+"""The model card as a page a clinician reads in two minutes, built from the card's JSON.
 
-The card's content is data (texts of the spec, citations); texts the catalogue holds are shown
-translated, the rest in English and marked ``lang="en"``.
+Intended use and limits, the terms (weight as an odds ratio with its interval, grade, source),
+validation status, and the version with what changed; the whole card as the API serves it is
+folded below. A field the card does not have shows nothing (a later model version adds terms,
+its changes and a plausibility table, and the page shows them as they come).
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .labels import Text, spec_words
+from .labels import GRADE_WORDS, Text, spec_words
 
-YES, NO = _l("yes"), _l("no")
-KEY_WORDS = {
-    "card_format": _l("Card format"), "id": _l("Model id"), "version": _l("Version"),
-    "sha256": _l("SHA-256"), "title": _l("Title"), "kind": _l("Kind of model"),
-    "intended_use": _l("Intended use"), "question": _l("Question"),
-    "statement": _l("Intended use"), "users": _l("Intended users"), "not_for": _l("Not for"),
-    "population": _l("Population"), "outcome": _l("Outcome"), "baseline": _l("Baseline risk"),
-    "predictors": _l("Predictors"), "model": _l("Model specification"),
-    "missing_data": _l("Missing data"), "output": _l("Output"), "bands": _l("Risk bands"),
-    "alerts": _l("Clinical alerts"), "evidence": _l("Evidence"),
-    "performance": _l("Performance"), "limitations": _l("Limitations"),
-    "known_gaps": _l("Known gaps"), "points": _l("Points version"),
-    "provenance": _l("Provenance"), "terms": _l("Terms"), "citation": _l("Citation"),
-    "label": _l("Label"), "beta": _l("Weight (beta)"), "se": _l("Standard error"),
-    "grade": _l("Evidence grade"), "rule": _l("Rule"), "reference": _l("Reference population"),
-}
+UNKNOWN = "unknown"  # riskmodel.card writes what the spec does not give this way
+# Figures of a validation the page names; others stay in the technical detail.
+METRIC_WORDS = {"auc": _l("AUC (c statistic)"), "oe": _l("Observed / expected events"),
+                "calibration_intercept": _l("Calibration intercept"),
+                "calibration_slope": _l("Calibration slope")}
 
 
-def key_words(key: Any) -> Text:
-    """A card key as a heading: its translation, else the key in English words."""
-    words = KEY_WORDS.get(str(key))
-    if words is not None:
-        return Text(str(words))
-    return Text(str(key).replace("_", " ").capitalize(), "en")
+@dataclass(frozen=True)
+class TermRow:
+    """One term of the model as the card's table shows it."""
+
+    label: Text
+    odds_ratio: str
+    interval: str
+    per: str
+    grade: str
+    grade_words: str
+    contradicted: bool
+    source: dict[str, str]
 
 
-def value_words(value: Any) -> Text:
-    """A card value as words (texts translated when the catalogue has them)."""
-    if isinstance(value, str):
-        return spec_words(value)
+@dataclass(frozen=True)
+class CardView:
+    """What the model card page shows, in the page language where the catalogue allows."""
+
+    title: Text
+    ref: dict[str, str]
+    intended_use: Text
+    users: tuple[Text, ...]
+    not_for: tuple[Text, ...]
+    limitations: tuple[Text, ...]
+    baseline: str
+    terms: tuple[TermRow, ...]
+    validated: tuple[tuple[str, str], ...]
+    bands_note: Text
+    changes: Any
+    plausibility: tuple[dict[str, Any], ...]
+    full_json: str
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.3g}" if abs(value) < 1000 else (
+        f"{value:,.0f}")
+
+
+def _authors(authors: Any) -> str:
+    """'Guo X et al.' for three or more authors, else the names as given ('Ye H, Zhang Q')."""
+    names = [n.strip() for n in str(authors or "").rstrip(".").split(",") if n.strip()]
+    if not names or "not read" in names[0]:
+        return ""
+    if len(names) > 2 or "et al" in names[-1:]:
+        return f"{names[0]} et al."
+    return ", ".join(names)
+
+
+def source_of(citation: Any) -> dict[str, str]:
+    """A citation's words ('Guo X et al. 2021') and the address of its source, if it has one."""
+    if not isinstance(citation, dict):
+        return {"text": str(citation or ""), "url": ""}
+    who = _authors(citation.get("authors")) or str(citation.get("journal") or "")
+    text = " ".join(p for p in (who, str(citation.get("year") or "")) if p and p != UNKNOWN)
+    if citation.get("doi") not in (None, UNKNOWN):
+        return {"text": text, "url": f"https://doi.org/{citation['doi']}"}
+    if citation.get("pmid") not in (None, UNKNOWN):
+        return {"text": text, "url": f"https://pubmed.ncbi.nlm.nih.gov/{citation['pmid']}/"}
+    url = citation.get("url")
+    return {"text": text, "url": url if isinstance(url, str) and url.startswith("http") else ""}
+
+
+def _term_row(term: dict[str, Any]) -> TermRow:
+    low, high = term["odds_ratio_95ci"]
+    return TermRow(
+        label=spec_words(term["label"]), odds_ratio=_number(term["odds_ratio"]),
+        interval=_("%(low)s to %(high)s", low=_number(low), high=_number(high)),
+        per=_("per %(unit)s", unit=term["per"]) if term.get("per") else "",
+        grade=term["grade"], grade_words=str(GRADE_WORDS.get(term["grade"], "")),
+        contradicted=bool(term.get("contradicted")), source=source_of(term.get("citation")))
+
+
+def _baseline(card: dict[str, Any]) -> str:
+    chosen = card.get("baseline", {}).get("chosen")
+    if not isinstance(chosen, dict) or not isinstance(chosen.get("probability"), float | int):
+        return ""
+    return _("%(percent)s of newly diagnosed lung cancers have bone metastasis at diagnosis "
+             "(%(events)s of %(n)s patients, %(source)s).",
+             percent=f"{100 * chosen['probability']:.1f}%", events=f"{chosen['events']:,}",
+             n=f"{chosen['n']:,}", source=source_of(chosen.get("citation"))["text"])
+
+
+def _estimate(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return ""
+    value = next((entry[k] for k in ("estimate", "ratio") if isinstance(entry.get(k), float)),
+                 None)
     if value is None:
-        return Text("—")
-    if isinstance(value, bool):
-        return Text(str(YES if value else NO))
-    return Text(f"{value:g}" if isinstance(value, float) else str(value))
+        return ""
+    if isinstance(entry.get("low"), float) and isinstance(entry.get("high"), float):
+        return _("%(value)s (%(low)s to %(high)s)", value=f"{value:.2f}",
+                 low=f"{entry['low']:.2f}", high=f"{entry['high']:.2f}")
+    return f"{value:.2f}"
 
 
-def is_link(value: Any) -> bool:
-    """Whether a card value is a web address to show as a link."""
-    return isinstance(value, str) and value.startswith(("https://", "http://"))
+def validation_rows(performance: Any) -> tuple[tuple[str, str], ...]:
+    """The validation figures the card gives (a recalibrated model's own, when nested)."""
+    if not isinstance(performance, dict):
+        return ()
+    figures = performance.get("recalibrated", performance)
+    if not isinstance(figures, dict):
+        return ()
+    rows = ((str(words), _estimate(figures.get(key))) for key, words in METRIC_WORDS.items())
+    return tuple((words, text) for words, text in rows if text)
 
 
-def kind(value: Any) -> str:
-    """How the template draws a value: 'mapping', 'list' or 'text'."""
+def _changes(card: dict[str, Any]) -> Any:
+    """What changed from an earlier version, when the card says (a key starting 'changes')."""
+    return next((value for key, value in card.items() if key.startswith("changes") and value
+                 and value != UNKNOWN), None)
+
+
+def _plausibility(card: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    rows = card.get("plausibility")
+    if isinstance(rows, dict):
+        rows = rows.get("rows")
+    if not isinstance(rows, list):
+        return ()
+    return tuple(r for r in rows if isinstance(r, dict))
+
+
+def _texts(values: Any) -> tuple[Text, ...]:
+    if not isinstance(values, list):
+        return ()
+    return tuple(spec_words(v) for v in values if isinstance(v, str) and v != UNKNOWN)
+
+
+def card_view(card: dict[str, Any]) -> CardView:
+    """The model card page's content from the card's JSON."""
+    use = card.get("intended_use", {})
+    return CardView(
+        title=spec_words(card["title"]),
+        ref={"id": card["id"], "version": card["version"], "sha256": card["sha256"]},
+        intended_use=spec_words(use.get("statement", "")), users=_texts(use.get("users")),
+        not_for=_texts(use.get("not_for")), limitations=_texts(card.get("limitations")),
+        baseline=_baseline(card),
+        terms=tuple(_term_row(t) for t in card.get("model", {}).get("terms", ())),
+        validated=validation_rows(card.get("performance")),
+        bands_note=spec_words(card.get("bands", {}).get("note", "")),
+        changes=_changes(card), plausibility=_plausibility(card),
+        full_json=json.dumps(card, indent=2, ensure_ascii=False))
+
+
+def cell(value: Any) -> Text:
+    """A cell of a table the card brings (plausibility): numbers shortened, words as given."""
+    if isinstance(value, float):
+        return Text(f"{100 * value:.1f}%" if 0 <= value <= 1 else _number(value))
     if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list | tuple):
-        return "list"
-    return "text"
+        return Text(source_of(value)["text"], "en")
+    return spec_words(str(value)) if isinstance(value, str) else Text(str(value))
+
+
+def heading(key: str) -> Text:
+    """A column heading of a table the card brings, in English words when it has no entry."""
+    return spec_words(key.replace("_", " ").capitalize())

@@ -15,7 +15,7 @@ Extracted = tuple[int, str, str, list[str]]
 
 # The parts of a spec the pages show (the model card page shows the rest in English).
 _SPEC_TEXTS = ("title", "question", "intended_use")
-_SPEC_LISTS = ("not_for", "limitations")
+_SPEC_LISTS = ("intended_users", "not_for", "limitations")
 
 
 def spec_texts(spec: dict[str, Any]) -> list[str]:

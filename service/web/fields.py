@@ -16,6 +16,7 @@ from riskmodel import Model, Patient
 from riskmodel.features import FEATURES, Feature
 from riskmodel.features import feature as feature_named
 from riskmodel.staging import derive_stage
+from riskmodel.units import shown_unit, ucum_code
 
 from .form import FIELD_NAMES, FORM_LEVEL, UNIT, Checked, FieldError, FormInput, check
 from .labels import Text, category_word, spec_words
@@ -46,7 +47,7 @@ class Field:
     options: tuple[tuple[str, str], ...]
     value: str
     unit: str
-    units: tuple[str, ...]
+    units: tuple[tuple[str, str], ...]  # (UCUM code sent, as shown: µ for micro)
     errors: tuple[ShownError, ...]
     unit_errors: tuple[ShownError, ...]
 
@@ -78,12 +79,13 @@ def _field(feature: Feature, form: FormInput, shown: tuple[ShownError, ...]) -> 
             else "radio" if feature.name in RADIO_FEATURES else "select")
     options = _kept(tuple((c, category_word(feature.name, c)) for c in feature.categories),
                     form.get(feature.name) if feature.kind == "category" else "")
+    typed = form.get(feature.name + UNIT)
+    unit = ucum_code(feature.name, typed) or typed  # a link's 'mg/dl' selects mg/dL
     return Field(
         name=feature.name, kind=kind, label=field_label(feature),
         hint=spec_words(feature.description), options=options, value=form.get(feature.name),
-        unit=form.get(feature.name + UNIT),
-        units=tuple(u for u, _ in _kept(tuple((u, u) for u in feature.units),
-                                        form.get(feature.name + UNIT))),
+        unit=unit,
+        units=_kept(tuple((u, shown_unit(u)) for u in feature.units), unit),
         errors=tuple(p for p in shown if p.field == feature.name),
         unit_errors=tuple(p for p in shown if p.field == feature.name + UNIT))
 

@@ -24,6 +24,8 @@ FIELD_NAMES: tuple[str, ...] = tuple(
     name for f in FEATURES for name in ((f.name, f.name + UNIT) if f.kind == "quantity"
                                         else (f.name,)))
 FORM_LEVEL = ""  # the field of an error about the form as a whole
+# Printed on the record only: never sent to the engine, logged, or put in a URL.
+PATIENT = "patient_identifier"
 # Digits with at most one decimal separator, point or comma; no thousands separators.
 _NUMBER = re.compile(r"-?(?:\d+(?:[.,]\d*)?|[.,]\d+)")
 _SCHEMA = PatientSchema()
@@ -41,14 +43,21 @@ class FieldError:
 
 @dataclass(frozen=True)
 class FormInput:
-    """The form's fields as typed (stripped and cut to a sane length), by field name."""
+    """The form's fields as typed (stripped and cut to a sane length), by field name, and the
+    patient identifier the clinician may type for the printed record."""
 
     values: Mapping[str, str]
+    patient: str = ""
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> FormInput:
-        """Keep only the form's own fields from request data (form or query string)."""
-        return cls({name: _clean(data.get(name)) for name in FIELD_NAMES})
+    def from_mapping(cls, data: Mapping[str, Any], posted: bool = False) -> FormInput:
+        """Keep only the form's own fields from request data (form or query string).
+
+        The patient identifier is read from a posted form only: never from a URL, which
+        proxies and browsers keep in their logs and history.
+        """
+        return cls({name: _clean(data.get(name)) for name in FIELD_NAMES},
+                   _clean(data.get(PATIENT)) if posted else "")
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")
@@ -92,9 +101,9 @@ def to_request(form: FormInput) -> tuple[dict[str, Any], list[FieldError]]:
             code = "two_separators" if "," in text and "." in text else "not_a_number"
             errors.append(FieldError(feature.name, code))
             continue
-        data[feature.name] = {"value": number, "unit": form.get(feature.name + UNIT) or None}
-        if data[feature.name]["unit"] is None:
-            del data[feature.name]["unit"]
+        data[feature.name] = {"value": number}
+        if form.get(feature.name + UNIT):  # the schema reads the spelling (IU/L is U/L)
+            data[feature.name]["unit"] = form.get(feature.name + UNIT)
     return data, errors
 
 
@@ -106,8 +115,7 @@ def check(form: FormInput) -> Checked:
     try:
         loaded = _SCHEMA.load(data)
     except ValidationError as error:
-        found = [field_error(item["path"], item["message"])
-                 for item in flatten_errors(error.messages)]
+        found = [field_error(item) for item in flatten_errors(error.messages)]
         return Checked(None, tuple(errors + found))
     if errors:
         return Checked(None, tuple(errors))
@@ -122,27 +130,15 @@ def field_of(path: str) -> str:
     return FORM_LEVEL
 
 
-def field_error(path: str, message: str) -> FieldError:
-    """A FieldError from an API error (path and English message), classified by its words."""
-    return FieldError(field_of(path), classify(message), {}, message)
+def field_error(item: Mapping[str, str]) -> FieldError:
+    """A FieldError from an API error item (path, English message, stable code)."""
+    path = item["path"]
+    return FieldError(field_of(path), form_code(path, item.get("code", "")), {}, item["message"])
 
 
-# API and engine messages are English sentences without codes: these phrases name the kind of
-# problem so the page can say it in its own language. tests/web check each against the engine.
-MESSAGE_KINDS: tuple[tuple[str, str], ...] = (
-    ("no invasive primary tumour", "no_invasive"),
-    ("out of scope", "out_of_scope"),
-    ("contradicts", "stage_contradiction"),
-    ("a unit is required", "unit_required"),
-    ("is not a known unit", "unknown_unit"),
-    ("a number is required", "number_required"),
-    ("must not be negative", "negative"),
-    ("is not a possible", "implausible"),
-    ("is not a known value", "unknown_value"),
-    ("send at least one patient field", "empty_form"),
-)
-
-
-def classify(message: str) -> str:
-    """The code of an API/engine message ("other" when no phrase matches)."""
-    return next((code for phrase, code in MESSAGE_KINDS if phrase in message), "other")
+def form_code(path: str, code: str) -> str:
+    """The page's code of an API error: the API's stable code, with an absent unit or number
+    told apart (both are 'required' to the API) and a patient with no field an empty form."""
+    if code in ("required", "null") and path.rpartition(".")[2] in ("unit", "value"):
+        return "unit_required" if path.endswith(".unit") else "number_required"
+    return {"no_patient_field": "empty_form"}.get(code, code or "other")

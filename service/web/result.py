@@ -5,7 +5,9 @@ Built from ``riskmodel.Result`` and the model that made it; nothing here compute
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -14,6 +16,7 @@ from riskmodel import Model, Result, TermResult
 from riskmodel.features import BY_NAME, FEATURES
 from riskmodel.staging import derive_stage
 from riskmodel.terms import Term
+from riskmodel.units import shown_unit
 from service.summary import percent, summarise
 
 from .form import UNIT, FormInput
@@ -73,24 +76,54 @@ class ResultView:
     model: Model
 
 
+@dataclass(frozen=True)
+class Record:
+    """What the printed record adds to the result: when it was scored, and its id."""
+
+    scored_at: datetime
+    score_id: str
+
+    @property
+    def when(self) -> str:
+        """The time of scoring with its time zone: '2026-11-29 21:20 UTC'."""
+        return self.scored_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
 def _value_text(row: TermResult, term: Term) -> str:
     if row.value is None:
         return _("not given")
     if isinstance(row.value, str):
         return category_word(term.input, row.value)
-    return f"{row.value:.3g} {row.unit or ''}".strip()
+    return f"{row.value:.3g} {shown_unit(row.unit or '')}".strip()
 
 
 def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
     notes = []
     if row.status == "not_used":
-        notes.append(_("Not used: T and N are known (they carry the anatomic extent), or the "
-                       "stage is unknown (T and N are then averaged)."))
+        notes.append(_not_used(term, form))
     if term.input == "calcium" and form.get("albumin") and row.status != "missing":
         notes.append(_("Calcium corrected for albumin (Payne)."))
     if term.caveat:
         notes.append(_("Contradictory evidence: see the model card."))
     return tuple(notes)
+
+
+def _short(name: str) -> str:
+    """A feature's label without its parenthesis: 'T category (AJCC 8th)' -> 'T category'."""
+    return re.split(r"\s*[(\uff08]", label(name), maxsplit=1)[0]
+
+
+def _not_used(term: Term, form: FormInput) -> str:
+    """The one reason a rule set the term aside for this patient (stage III: T and N known, or
+    the stage itself unknown)."""
+    unknown = [name for name in term.used_only_when_missing
+               if form.get(name) in ("", *BY_NAME[name].missing_codes)]
+    if not unknown:
+        return _("Not used: %(others)s are known, and they already carry the anatomic extent.",
+                 others=_(" and ").join(_short(n) for n in term.used_only_when_missing))
+    return _("Not used: %(input)s is not given (unknown %(others)s: averaged over the reference "
+             "population instead).", input=_short(term.input),
+             others=_(" and ").join(_short(n) for n in unknown))
 
 
 def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, ...]:
@@ -114,7 +147,7 @@ def _handling(term: Term) -> str:
                  share=percent(float(reference["prevalence"])))
     values = ", ".join(f"{d['value']:g}" for d in reference.get("distribution", ()))
     return _("averaged over a reference value of %(values)s %(unit)s", values=values,
-             unit=term.unit)
+             unit=shown_unit(term.unit))
 
 
 def _missing_rows(result: Result, model: Model) -> tuple[MissingRow, ...]:
@@ -132,7 +165,7 @@ def _alerts(result: Result, model: Model) -> tuple[Said, ...]:
         threshold = f"{spec.get('at_or_above', 0):.2f} {spec.get('unit', '')}".strip()
         row = next((r for r, t in zip(result.terms, model.terms, strict=True)
                     if t.input == notice.field and isinstance(r.value, float)), None)
-        used = f"{row.value:.2f} {row.unit}" if row is not None else ""
+        used = f"{row.value:.2f} {shown_unit(row.unit or '')}" if row is not None else ""
         found.append(alert_text(notice, threshold, used))
     return tuple(found)
 
@@ -143,7 +176,7 @@ def inputs(form: FormInput) -> tuple[tuple[str, str], ...]:
     for feature in FEATURES:
         text = form.get(feature.name)
         if feature.kind == "quantity" and text:
-            text = f"{text} {form.get(feature.name + UNIT)}"
+            text = f"{text} {shown_unit(form.get(feature.name + UNIT))}"
         elif text:
             text = category_word(feature.name, text)
         shown.append((label(feature.name), text or _("not given")))

@@ -67,10 +67,10 @@ BAD_REQUESTS: list[tuple[str, Any, set[str]]] = [
     ("no unit", {"calcium": {"value": 2.41}}, {"calcium.unit"}),
     ("null unit", {"calcium": {"value": 2.41, "unit": None}}, {"calcium.unit"}),
     ("no value", {"calcium": {"unit": "mmol/L"}}, {"calcium.value"}),
-    ("unit in wrong case", {"calcium": {"value": 9.3, "unit": "mg/dl"}}, {"calcium.unit"}),
+    ("unit of another lab", {"calcium": {"value": 9.3, "unit": "g/L"}}, {"calcium.unit"}),
     ("unit of another lab", {"calcium": {"value": 2.41, "unit": "g/L"}}, {"calcium.unit"}),
-    ("micro sign unit", {"alp": {"value": 2, "unit": "µkat/L"}}, {"alp.unit"}),
-    ("cea unit in wrong case", {"cea": {"value": 5, "unit": "ng/ml"}}, {"cea.unit"}),
+    ("unit of another lab's scale", {"alp": {"value": 2, "unit": "mkat/L"}}, {"alp.unit"}),
+    ("cea unit by mass per mass", {"cea": {"value": 5, "unit": "ng/g"}}, {"cea.unit"}),
     ("string as number", {"calcium": {"value": "2.4", "unit": "mmol/L"}}, {"calcium.value"}),
     ("boolean as number", {"calcium": {"value": True, "unit": "mmol/L"}}, {"calcium.value"}),
     ("NaN", {"cea": {"value": math.nan, "unit": "ng/mL"}}, {"cea.value"}),
@@ -99,7 +99,7 @@ BAD_REQUESTS: list[tuple[str, Any, set[str]]] = [
 MULTI_ERROR_REQUEST: dict[str, Any] = {
     "histology": "squamos", "t_category": "T4", "n_category": "N3", "stage": "IA",
     "m_category": "M1c", "bsp": 1, "calcium": 2.41,
-    "albumin": {"value": "38", "unit": "g/l"}, "alp": {"value": -5, "unit": "U/L"},
+    "albumin": {"value": "38", "unit": "g/mL"}, "alp": {"value": -5, "unit": "U/L"},
     "cea": {"value": math.nan, "unit": "ng/mL", "when": "today"},
     "patient_ref": "", "model": "?", "smoker": "yes",
 }

@@ -20,7 +20,7 @@ def _envelope_paths(data) -> set[str]:
 
 def test_one_bad_row_does_not_fail_the_others():
     rows = [{"histology": "squamous", "patient_ref": "a"},
-            {"calcium": {"value": 2.4, "unit": "mg/dl"}, "patient_ref": "b"},
+            {"calcium": {"value": 2.4, "unit": "mg/L"}, "patient_ref": "b"},
             {"histology": "adenocarcinoma"},
             {"stage": "IV"},
             {"calcium": 2.4, "patient_ref": "e"}]
@@ -29,7 +29,7 @@ def test_one_bad_row_does_not_fail_the_others():
                                                RowError]
     assert loaded[0] == ScoreRequest(Patient(histology="squamous"), "a", None)
     assert loaded[1] == RowError(1, "b", [{"path": "calcium.unit", "message":
-                                          '"mg/dl" is not a known unit; use one of mmol/L, mg/dL',
+                                          '"mg/L" is not a known unit; use one of mmol/L, mg/dL',
                                           "code": "unknown_unit"}])
     assert [(e.index, e.patient_ref) for e in loaded[3:]] == [(3, None), (4, "e")]
     assert [e["path"] for e in loaded[3].errors] == ["stage"]

@@ -39,8 +39,19 @@ def test_engine_cross_field_rules_run_on_the_fields_that_validated():
 
 
 def test_unknown_unit_message_quotes_it_and_lists_the_units():
-    found = _messages({"calcium": {"value": 9.3, "unit": "mg/dl"}})
-    assert found == {"calcium.unit": ['"mg/dl" is not a known unit; use one of mmol/L, mg/dL']}
+    found = _messages({"calcium": {"value": 9.3, "unit": "mg/L"}})
+    assert found == {"calcium.unit": ['"mg/L" is not a known unit; use one of mmol/L, mg/dL']}
+
+
+@pytest.mark.parametrize(("lab", "value", "spelled", "code"), [
+    ("alp", 130, "IU/L", "U/L"), ("alp", 130, "[IU]/L", "U/L"),
+    ("alp", 2, "\u00b5kat/L", "ukat/L"), ("alp", 2, "\u03bckat/l", "ukat/L"),
+    ("cea", 5, "ug/l", "ug/L"), ("calcium", 9, "mg/dl", "mg/dL"),
+    ("calcium", 2.4, "MMOL/L", "mmol/L"), ("albumin", 4, " g/dl ", "g/dL"),
+])
+def test_laboratory_spellings_of_a_unit_load_as_its_ucum_code(lab, value, spelled, code):
+    loaded = PatientSchema().load({lab: {"value": value, "unit": spelled}})
+    assert getattr(loaded.patient, lab).unit == code
 
 
 def test_bare_number_asks_for_a_unit_without_guessing_one():

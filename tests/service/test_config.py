@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
 from service import BLUEPRINTS, create_app
-from service.config import SETTINGS, ConfigError, load, settings_of
+from service.config import SETTINGS, ConfigError, Setting, load, markdown_table, settings_of
+from service.settings_doc import with_table
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 def test_defaults_apply_without_environment_or_mapping():
@@ -67,13 +69,19 @@ def test_the_max_content_length_setting_sets_the_413_limit(monkeypatch):
     assert response.status_code == 413
 
 
-def test_the_readme_documents_every_setting():
-    from importlib import import_module
-
+def test_the_operations_guide_lists_every_setting_as_declared():
+    text = OPERATIONS.read_text("utf-8")
+    assert with_table(text) == text, "docs/operations.md is out of date: run `make docs`"
+    documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", text))
     modules = [import_module(f"service.{name}") for name in BLUEPRINTS]
-    documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", README.read_text("utf-8")))
     assert {s.env for s in settings_of(modules)} <= documented
     assert {"BMRISK_WORKERS", "BMRISK_THREADS", "BMRISK_TIMEOUT"} <= documented
+
+
+def test_the_settings_table_escapes_pipes_and_shows_unset_defaults():
+    table = markdown_table([Setting("X", None, str, "as 'system|code'"), Setting("Y", (), str, "")])
+    assert "| `BMRISK_X` | (none) | as 'system\\|code' |" in table
+    assert "| `BMRISK_Y` | (none) |  |" in table
 
 
 _FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "risk.example.org",

@@ -77,7 +77,7 @@ def test_method_not_allowed_names_the_allowed_methods(live_server):
 BAD_FIELDS: list[tuple[dict[str, Any], dict[str, str]]] = [
     ({"histology": "granite"}, {"histology": "unknown_value"}),
     ({"calcium": 2.4}, {"calcium": "unit_required"}),
-    ({"calcium": {"value": 2.4, "unit": "mmol/l"}}, {"calcium.unit": "unknown_unit"}),
+    ({"calcium": {"value": 2.4, "unit": "mmol/dL"}}, {"calcium.unit": "unknown_unit"}),
     ({"calcium": {"value": 2.4}}, {"calcium.unit": "required"}),
     ({"alp": {"value": "120", "unit": "U/L"}}, {"alp.value": "wrong_type"}),
     ({"cea": {"value": 5, "unit": "ng/mL", "when": "today"}}, {"cea.when": "unknown_field"}),

@@ -58,7 +58,7 @@ def test_a_units_row_gives_the_same_scores_and_the_output_names_the_units(model,
 
 
 @pytest.mark.parametrize(("header", "units_row", "message"), [
-    ("calcium[mg/dl]", None, "'mg/dl' is not a known unit of calcium"),
+    ("calcium[mg/L]", None, "'mg/L' is not a known unit of calcium"),
     ("calcium", None, "no unit; name it calcium[mmol/L]"),
     ("calcium[mmol/L]", "mmol/L", "unit given both in the name and the units row"),
     ("stage[x]", None, "stage is a category and has no unit"),

@@ -71,12 +71,23 @@ def test_errors_are_one_line_without_a_traceback(tmp_path, monkeypatch, capsys, 
 
 
 def test_an_unknown_unit_stops_the_file_at_the_start_in_one_line(tmp_path):
-    (tmp_path / "in.csv").write_text("calcium[mg/dl]\n9.1\n")
+    (tmp_path / "in.csv").write_text("calcium[mg/L]\n9.1\n")
     done = _run("score", "in.csv", "out.csv", cwd=tmp_path)
     assert done.returncode == 1
     assert not (tmp_path / "out.csv").exists()
-    assert done.stderr == ("bmrisk: error: column 'calcium[mg/dl]': 'mg/dl' is not a known unit "
+    assert done.stderr == ("bmrisk: error: column 'calcium[mg/L]': 'mg/L' is not a known unit "
                            "of calcium; use one of mmol/L, mg/dL\n")
+
+
+def test_laboratory_spellings_of_units_score_as_their_ucum_code_and_are_echoed(tmp_path):
+    (tmp_path / "in.csv").write_text(
+        "alp[IU/L],cea[\u00b5g/l],calcium[mg/dl]\n130,8.5,9.6\n")
+    (tmp_path / "ref.csv").write_text("alp[U/L],cea[ug/L],calcium[mg/dL]\n130,8.5,9.6\n")
+    assert main(["score", str(tmp_path / "in.csv"), str(tmp_path / "out.csv")]) == 0
+    assert main(["score", str(tmp_path / "ref.csv"), str(tmp_path / "ref-out.csv")]) == 0
+    out, ref = (pd.read_csv(tmp_path / name) for name in ("out.csv", "ref-out.csv"))
+    assert out["probability"][0] == ref["probability"][0]
+    assert list(out.columns[:3]) == ["alp[U/L]", "cea[ug/L]", "calcium[mg/dL]"]
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path):

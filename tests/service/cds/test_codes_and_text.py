@@ -31,13 +31,16 @@ def test_staging_text_is_read_as_ajcc_8th_categories(kind, text, expected):
     assert fhir_codes.text_value(kind, text) == expected
 
 
-@pytest.mark.parametrize(("quantity", "unit"), [
-    ({"unit": "\u00b5g/L"}, "ug/L"), ({"unit": "\u03bcg/l"}, "ug/L"),
-    ({"unit": "mg/dl"}, "mg/dL"), ({"unit": "ng/ml"}, "ng/mL"), ({"unit": "IU/L"}, "IU/L"),
-    ({"code": "U/L", "unit": "units per litre"}, "U/L"), ({}, None),
+@pytest.mark.parametrize(("lab", "quantity", "unit"), [
+    ("cea", {"unit": "\u00b5g/L"}, "ug/L"), ("cea", {"unit": "\u03bcg/l"}, "ug/L"),
+    ("calcium", {"unit": "mg/dl"}, "mg/dL"), ("cea", {"unit": "ng/ml"}, "ng/mL"),
+    ("alp", {"unit": "IU/L"}, "U/L"), ("alp", {"system": fhir_codes.UCUM, "code": "[IU]/L"}, "U/L"),
+    ("alp", {"code": "U/L", "unit": "units per litre"}, "U/L"), ("alp", {}, None),
+    ("calcium", {"unit": "IU/L"}, None), ("alp", {"unit": "kat/L"}, None),
 ])
-def test_units_are_spelled_as_ucum_and_nothing_else_is_changed(quantity, unit):
-    assert fhir_codes.ucum_unit(quantity) == unit
+def test_units_are_read_as_the_labs_ucum_code_and_unknown_ones_stay_unknown(lab, quantity,
+                                                                           unit):
+    assert fhir_codes.ucum_unit(lab, quantity) == unit
 
 
 def test_bsp_code_setting_needs_system_and_code():

@@ -103,7 +103,7 @@ def test_errors_show_next_to_their_fields_keep_the_input_and_lead_to_the_field(l
                 "calcium_unit": "mmol/L"})
     submit(page)
     assert focused_id(page) == "error-summary"
-    assert "Enter a number" in page.text_content("#calcium-error")
+    assert "Enter serum total calcium as a number" in page.text_content("#calcium-error")
     assert "IIIC" in page.text_content("#stage-error")
     described = page.get_attribute("#calcium", "aria-describedby").split()
     assert "calcium-error" in described
@@ -165,6 +165,14 @@ def test_the_form_can_be_completed_with_the_keyboard_alone(live_server, open_pag
     assert page.text_content("#risk-percent") == api_percent(live_server, KEYBOARD_TYPED)
 
 
+def test_the_tumour_selects_line_up(live_server, open_page):
+    page = open_page()
+    page.goto(live_server.url + "/")
+    tops = {name: page.eval_on_selector(f"#{name}", "e => e.getBoundingClientRect().top")
+            for name in ("histology", "t_category", "n_category", "stage")}
+    assert len(set(tops.values())) == 1, tops
+
+
 def test_the_script_shows_the_stage_t_and_n_give_before_submitting(live_server, open_page):
     page = open_page()
     page.goto(live_server.url + "/")
@@ -194,6 +202,27 @@ def test_the_typed_values_never_reach_the_server_log(live_server, open_page):
         assert typed not in log
 
 
+def test_the_patient_identifier_is_printed_and_never_logged(live_server, open_page):
+    marker = "PID-7f3a9c-MARKER"
+    page = open_page()
+    page.goto(live_server.url + "/")
+    fill(page, SPARSE)
+    page.fill("#patient_identifier", marker)
+    submit(page)
+    page.emulate_media(media="print")
+    assert page.is_visible("#record-patient")
+    assert page.text_content("#record-patient") == marker
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC",
+                        page.text_content("#record-time"))
+    page.emulate_media(media="screen")
+    with page.expect_navigation():  # "Change the inputs" keeps it, and so does a new result
+        page.click('.result-actions button[value="edit"]')
+    assert page.input_value("#patient_identifier") == marker
+    submit(page)
+    assert page.text_content("#record-patient") == marker
+    assert marker not in live_server.log_text()
+
+
 def axe_violations(page, axe_source: str) -> list[str]:
     page.add_script_tag(content=axe_source)
     found = page.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})
@@ -219,4 +248,6 @@ def test_form_error_state_result_and_model_card_have_no_wcag_violations(live_ser
     found["result"] = axe_violations(page, axe_source)
     page.goto(live_server.url + "/model-card")
     found["model card"] = axe_violations(page, axe_source)
-    assert found == {"form": [], "errors": [], "result": [], "model card": []}
+    page.goto(live_server.url + "/no-such-page")
+    found["error page"] = axe_violations(page, axe_source)
+    assert found == {"form": [], "errors": [], "result": [], "model card": [], "error page": []}

@@ -10,7 +10,7 @@ from service.web.form import (
     FIELD_NAMES,
     FormInput,
     check,
-    classify,
+    field_error,
     field_of,
     parse_number,
     to_request,
@@ -91,20 +91,21 @@ def test_api_error_paths_map_to_form_fields(path, field):
     ({"stage": "0"}, "no_invasive"),
     ({"t_category": "T4", "n_category": "N3", "stage": "IA"}, "stage_contradiction"),
     ({"calcium": {"value": 2.4}}, "unit_required"),
-    ({"calcium": {"value": 2.4, "unit": "mg/dl"}}, "unknown_unit"),
+    ({"calcium": {"value": None, "unit": "mmol/L"}}, "number_required"),
+    ({"calcium": {"value": 2.4, "unit": "mg/L"}}, "unknown_unit"),
     ({"calcium": {"value": 60, "unit": "mmol/L"}}, "implausible"),
     ({"cea": {"value": -1, "unit": "ng/mL"}}, "negative"),
     ({"histology": "carcinoid"}, "unknown_value"),
     ({}, "empty_form"),
 ])
-def test_each_kind_of_api_message_is_recognised_by_its_words(data, code):
+def test_each_kind_of_api_error_gets_the_pages_code_from_its_stable_code(data, code):
     from marshmallow import ValidationError
 
     from schemas import PatientSchema, flatten_errors
 
     with pytest.raises(ValidationError) as caught:
         PatientSchema().load(data)
-    assert [classify(item["message"]) for item in flatten_errors(caught.value.messages)] == [code]
+    assert [field_error(item).code for item in flatten_errors(caught.value.messages)] == [code]
 
 
 def test_only_the_forms_own_fields_are_kept_and_long_text_is_cut():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 
 import riskmodel
 from riskmodel.features import FEATURES
+from riskmodel.units import shown_unit
+from service.errors import problem_dict
 
 FULL = {
     "histology": "adenocarcinoma", "t_category": "T4", "n_category": "N3", "stage": "IIIC",
@@ -39,7 +44,7 @@ def test_form_has_a_labelled_field_for_every_feature_and_lab_labels_name_their_u
         if feature.kind == "quantity":
             assert f'<label for="{feature.name}_unit">' in html
             label = re.search(rf'<label for="{feature.name}">([^<]+)</label>', html).group(1)
-            assert all(unit in label for unit in feature.units), label
+            assert all(shown_unit(unit) in label for unit in feature.units), label
 
 
 def test_form_is_prefilled_from_query_parameters_and_never_submitted(client):
@@ -55,18 +60,24 @@ def test_form_is_prefilled_from_query_parameters_and_never_submitted(client):
     assert "Doe" not in html
 
 
-def test_empty_form_names_the_empty_fields_that_matter_most_in_reference_order(client):
-    expected = [m.name for m in riskmodel.score(riskmodel.Patient()).missing]
+def test_the_empty_form_opens_without_the_ranking_of_empty_fields(client):
     html = text_of(client.get("/"))
-    ranked = re.search(r'<aside class="ranked".*?</aside>', html, re.S).group(0)
-    assert re.findall(r'href="#(\w+)"', ranked) == expected
+    assert 'class="ranked"' not in html
 
 
-def test_the_ranking_follows_a_score_of_what_is_already_filled(client):
+def test_the_form_says_once_that_units_are_the_laboratorys(client):
+    html = text_of(client.get("/"))
+    assert html.count("the unit the laboratory reported") == 1
+    units = [f.name for f in FEATURES if f.kind == "quantity"]
+    for name in units:
+        assert re.search(rf'id="{name}_unit"[^>]*aria-describedby="units-hint"', html, re.S)
+
+
+def test_the_ranking_follows_a_score_of_what_is_already_filled_in_one_line(client):
     patient = riskmodel.Patient(histology="squamous", alp=riskmodel.Quantity(150, "U/L"))
     expected = [m.name for m in riskmodel.score(patient).missing]
     html = text_of(client.get("/?histology=squamous&alp=150&alp_unit=U/L"))
-    ranked = re.search(r'<aside class="ranked".*?</aside>', html, re.S).group(0)
+    ranked = re.search(r'<p class="ranked".*?</p>', html, re.S).group(0)
     assert re.findall(r'href="#(\w+)"', ranked) == expected
     assert "alp" not in expected
 
@@ -135,7 +146,10 @@ def test_field_errors_sit_next_to_their_fields_are_linked_and_keep_the_input(sub
     assert 'name="calcium" value="2,4,1"' in html
     assert 'name="alp" value="150"' in html
     assert '<option value="squamous" selected>' in html
-    assert "Enter a number, such as 2.41 or 2,41." in html
+    assert "Enter serum total calcium as a number, such as 2.41 or 2,41." in html
+    assert ("Choose the unit of serum alkaline phosphatase that the laboratory reported "
+            "(U/L or \u00b5kat/L).") in summary
+    assert "Serum total calcium: " not in summary  # each entry is one plain sentence
     assert 'id="risk-percent"' not in html
 
 
@@ -238,14 +252,50 @@ def test_an_alert_is_set_apart_and_warnings_are_in_plain_words(submit):
     assert "Albumin is missing: calcium was used without albumin correction." in html
 
 
-def test_the_model_card_page_shows_the_card_the_api_serves(client):
+def two_figures(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.3g}"
+
+
+def test_the_model_card_page_shows_use_terms_validation_and_version_from_the_card(client):
     card = client.get("/v1/models/lung-bm-literature").get_json()
     html = text_of(client.get("/model-card"))
     assert card["sha256"] in html
-    for key in card:
-        assert f'id="card-{key}"' in html
+    assert card["intended_use"]["statement"].replace("'", "&#39;") in html
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", html, re.S)
+    assert len(rows) == len(card["model"]["terms"])
+    for term, row in zip(card["model"]["terms"], rows, strict=True):
+        low, high = term["odds_ratio_95ci"]
+        assert term["label"] in row
+        assert f"{term['odds_ratio']:.2f}" in row
+        assert f"{two_figures(low)} to {two_figures(high)}" in row
+        assert f">{term['grade']}</abbr>" in row
+    assert 'href="https://doi.org/10.1016/j.rbo.2018.02.002"' in rows[0]
     for limitation in card["limitations"]:
         assert limitation.replace("'", "&#39;") in html
+    assert "Not yet validated" in html
+    full = re.search(r"<pre lang=\"en\"><code>(.*?)</code></pre>", html, re.S)[1]
+    assert json.loads(unescape(full)) == card
+    assert "What changed" not in html  # the card of 1.0.0 says nothing of changes
+    assert "Plausibility check" not in html
+
+
+def test_the_model_card_page_shows_changes_and_a_plausibility_table_when_the_card_has_them(
+        client, monkeypatch):
+    from service.registry import Registry
+
+    plain = Registry.card
+
+    def later(self, model):
+        return {**plain(self, model), "changes_from_1.0.0": ["Stage III is derived from T and N."],
+                "plausibility": [{"histology": "squamous", "model": 0.0912, "published": 0.0844}]}
+
+    monkeypatch.setattr(Registry, "card", later)
+    html = text_of(client.get("/model-card"))
+    assert "What changed" in html
+    assert "Stage III is derived from T and N." in html
+    table = re.search(r'<table class="card-plausibility">.*?</table>', html, re.S)[0]
+    assert "9.1%" in table
+    assert "8.4%" in table
 
 
 def test_an_error_on_a_page_is_an_html_page_not_json(client):
@@ -255,14 +305,89 @@ def test_an_error_on_a_page_is_an_html_page_not_json(client):
     assert response.headers["Content-Security-Policy"] == PAGE_CSP
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("get", "/no-such-page", 404), ("get", "/v1/risk", 405), ("get", "/model-card/x", 404)])
+@pytest.mark.parametrize(("language", "words"), [("en", "Error"), ("zh-CN", "\u9519\u8bef")])
+def test_a_browser_gets_an_html_error_page_in_its_language_anywhere(client, method, path,
+                                                                  status, language, words):
+    response = getattr(client, method)(path, headers={"Accept": BROWSER,
+                                                      "Accept-Language": language})
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert f"<h1>{words} {status}</h1>" in text_of(response)
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/problem+json"])
+def test_api_clients_keep_the_same_problem_json_bytes(client, accept):
+    response = client.get("/no-such-page", headers={"Accept": accept} if accept else {})
+    assert response.mimetype == "application/problem+json"
+    ident = response.get_json()["request_id"]
+    assert response.data == json.dumps(problem_dict(404, ident=ident),
+                                       separators=(",", ":")).encode()
+
+
+def test_channels_keep_their_own_error_shape_for_browsers(client):
+    assert client.get("/fhir/nothing", headers={"Accept": BROWSER}).mimetype != "text/html"
+    assert client.get("/cds-services/x", headers={"Accept": BROWSER}).mimetype != "text/html"
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"t_category": "T2a", "n_category": "N2"},
+     "Not used: T category and N category are known, and they already carry the anatomic "
+     "extent."),
+    ({"t_category": "T2a"},
+     "Not used: Stage group is not given (unknown N category: averaged over the reference "
+     "population instead)."),
+    ({"t_category": "T4", "n_category": "N2", "stage": "IIIB"},
+     "Not used: T category and N category are known"),
+])
+def test_the_stage_iii_row_gives_the_one_reason_it_was_not_used(submit, fields, reason):
+    html = unescape(text_of(submit({"histology": "squamous", **fields})))
+    row = re.search(r'<tr class="status-stage_iii">.*?</tr>', html, re.S)[0]
+    assert reason in row
+    assert row.count("Not used") == 1
+
+
+def test_the_result_records_when_what_and_for_whom_it_was_scored(submit):
+    before = datetime.now(UTC).replace(microsecond=0)
+    html = text_of(submit({**FULL, "patient_identifier": "MRN 12345"}))
+    assert re.search(r'id="record-patient">MRN 12345<', html)
+    when = datetime.fromisoformat(re.search(r'<time datetime="([^"]+)"', html)[1])
+    assert before <= when <= datetime.now(UTC)
+    assert re.search(r'id="record-time">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<', html)
+    assert re.search(r'id="record-id">[0-9a-f-]{36}<', html)
+    assert riskmodel.load_model().ref.sha256 in re.search(r'id="record-hash">([0-9a-f]+)<', html)[1]
+    assert 'name="patient_identifier" value="MRN 12345"' in html  # kept for "change the inputs"
+
+
+def test_the_patient_identifier_is_never_read_from_a_link(client):
+    html = text_of(client.get("/?histology=squamous&patient_identifier=MRN+12345"))
+    assert "MRN 12345" not in html
+
+
 def test_a_prefilled_value_the_form_does_not_offer_is_shown_and_refused_on_submit(client,
                                                                                 submit):
-    html = text_of(client.get("/?stage=IV&calcium=2.4&calcium_unit=mg/dl"))
+    html = text_of(client.get("/?stage=IV&calcium=2.4&calcium_unit=mg/L"))
     assert '<option value="IV" selected>IV</option>' in html
-    assert '<option value="mg/dl" selected>mg/dl</option>' in html
-    response = submit({"stage": "IV", "calcium": "2.4", "calcium_unit": "mg/dl"})
+    assert '<option value="mg/L" selected>mg/L</option>' in html
+    response = submit({"stage": "IV", "calcium": "2.4", "calcium_unit": "mg/L"})
     refused = text_of(response)
     assert response.status_code == 422
     assert 'id="stage-error"' in refused
     assert "out of scope" in refused
     assert 'id="calcium_unit-error"' in refused
+
+
+def test_units_show_micro_as_mu_and_a_links_spelling_selects_its_unit(client, submit):
+    html = text_of(client.get("/?alp=2&alp_unit=%C2%B5kat/l&cea=3&cea_unit=ug/l"))
+    assert '<option value="ukat/L" selected>\u00b5kat/L</option>' in html
+    assert '<option value="ug/L" selected>\u00b5g/L</option>' in html
+    assert "ukat/L</option>" not in html.replace('value="ukat/L"', "")
+    as_ucum = text_of(submit({"alp": "130", "alp_unit": "U/L"}))
+    as_iu = text_of(submit({"alp": "130", "alp_unit": "IU/L"}))
+    assert re.search(r'id="risk-percent">([^<]+)<', as_iu)[1] == re.search(
+        r'id="risk-percent">([^<]+)<', as_ucum)[1]
