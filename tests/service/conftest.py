@@ -9,6 +9,7 @@ import copy
 import json
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import uuid
@@ -107,13 +108,17 @@ def fixture_resources() -> list[dict[str, Any]]:
 class FhirServer:
     """A real HTTP FHIR endpoint on 127.0.0.1: reads, and searches by patient/code/status."""
 
-    def __init__(self, resources: list[dict[str, Any]]):
+    def __init__(self, resources: list[dict[str, Any]], tls: ssl.SSLContext | None = None):
+        """Serve ``resources``; with ``tls`` (a server context), over https."""
         self.resources = resources
         self.seen: list[dict[str, str]] = []
         self.extra: dict[str, Any] = {}  # path -> JSON body (e.g. a JWK Set)
         self.fail_with: int | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/r4"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}/r4"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
