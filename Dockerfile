@@ -19,13 +19,15 @@ FROM python:3.11-slim-bookworm
 # No .pyc writes at run time (the package is read-only to the service user); unbuffered logs
 # so no JSON line is lost when a worker dies; bind all interfaces inside the container (the
 # service then refuses to start without API keys); optional artifacts come from /models; the
-# only writable state (CDS Hooks feedback, seen token ids) lives in the /data volume.
+# only writable state (audit trail, CDS Hooks feedback, seen token ids) is an SQLite file in
+# the /data volume unless BMRISK_DATABASE_URL names a PostgreSQL database (several replicas:
+# deploy/kubernetes/, which runs this image with a read-only root filesystem).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     BMRISK_HOST=0.0.0.0 \
     PORT=8000 \
     BMRISK_MODEL_DIR=/models \
-    BMRISK_FEEDBACK_DB=/data/feedback.sqlite3
+    BMRISK_DATABASE_URL=sqlite:////data/bmrisk.sqlite3
 # Install from the builder's wheels only (--no-index: nothing fetched at this stage), then make
 # the shipped model specs and the artifact folder read-only, owned by root.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \

@@ -28,7 +28,7 @@ AXE_JS := .cache/npm/node_modules/axe-core/axe.min.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
 
-.PHONY: venv serve test-deps browser-deps axe translations test lint docs bench-deps bench clean distclean
+.PHONY: venv serve test-deps browser-deps postgres-deps axe translations test lint docs bench-deps bench clean distclean
 
 venv: $(VENV_STAMP)
 
@@ -42,7 +42,7 @@ $(VENV_STAMP): pyproject.toml $(CONSTRAINTS) $(PKG_INITS)
 serve: $(VENV_STAMP)
 	exec env PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py "service:create_app()"
 
-test-deps: $(TEST_STAMP) browser-deps axe translations
+test-deps: $(TEST_STAMP) browser-deps postgres-deps axe translations
 
 $(TEST_STAMP): $(VENV_STAMP)
 	$(PIP) install --quiet $(PIP_C) -e '.[service,research,test]'
@@ -54,6 +54,13 @@ $(TEST_STAMP): $(VENV_STAMP)
 browser-deps:
 	if [ ! -x $(CHROMIUM) ] || ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then \
 	  $(SUDO) apt-get update -q && $(APT_INSTALL) chromium fonts-noto-cjk fontconfig; \
+	fi
+
+# Debian's PostgreSQL server: the tests start their own cluster from it (tests/postgres.py, as
+# the postgres user when run as root) to test the service against a real PostgreSQL.
+postgres-deps:
+	if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then \
+	  $(SUDO) apt-get update -q && $(APT_INSTALL) postgresql; \
 	fi
 
 # axe-core is served to pages from this local file (no CDN access).

@@ -75,12 +75,14 @@ def free_port() -> int:
 class Server:
     """A gunicorn started with gunicorn.conf.py (the service's settings) on a free port."""
 
-    def __init__(self, app: str, workdir: Path):
+    def __init__(self, app: str, workdir: Path, settings: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("BMRISK_")}
         env.update(PORT=str(self.port), BMRISK_HOST="127.0.0.1",
-                   PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(dir=workdir))
+                   PROMETHEUS_MULTIPROC_DIR=tempfile.mkdtemp(dir=workdir),
+                   BMRISK_DATABASE_URL=f"sqlite:///{workdir / f'{self.port}.sqlite3'}")
+        env.update(settings or {})
         self.log = (workdir / f"{self.port}.log").open("wb")
         self.process = subprocess.Popen([GUNICORN, "-c", "gunicorn.conf.py", app], cwd=ROOT,
                                         env=env, stdout=self.log, stderr=self.log)

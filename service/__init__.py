@@ -33,13 +33,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for module in modules:  # after every route exists (the OpenAPI document lists them)
         if hasattr(module, "init_app"):
             module.init_app(app)
+    from . import audit
+
+    audit.init_app(app)  # last: its after-request step runs first, before logs and metrics
     _log_boot(app)
     return app
 
 
 def _init_core(app: Flask) -> None:
-    """JSON, logging, request ids, errors, auth (bind check), the models, metrics."""
-    from . import auth, errors, metrics, request_context
+    """JSON, logging, request ids, errors, auth (bind check), the models, database, metrics."""
+    from . import auth, errors, metrics, request_context, storage
     from . import logging as service_logging
     from .json_provider import OrjsonProvider
     from .registry import EXTENSION, Registry
@@ -54,6 +57,7 @@ def _init_core(app: Flask) -> None:
     errors.init_app(app)
     auth.init_app(app)
     app.extensions[EXTENSION] = Registry.load(app.config["MODEL_DIR"])
+    storage.init_app(app)
     metrics.init_app(app)
     service_logging.init_app(app)
 

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 
 from flask import Flask, current_app, request
 
+from .audit import set_caller
 from .errors import Problem
 from .logging import log_event
 
 GUARDED_PREFIXES = ("/v1/", "/fhir/")
 _CHALLENGE = 'Bearer realm="bmrisk"'
+KEY_ID_CHARS = 12  # an API key's id in the audit: this many hex of its SHA-256 (not secret)
 
 
 class StartupRefused(RuntimeError):
@@ -69,9 +71,11 @@ def _require_key() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Problem(401, headers={"WWW-Authenticate": _CHALLENGE})
-    if not _matches(key_hash(key.strip()), hashes):
+    digest = key_hash(key.strip())
+    if not _matches(digest, hashes):
         raise Problem(401, "The API key is not valid.",
                       headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
+    set_caller(f"key:{digest[:KEY_ID_CHARS]}")
 
 
 def _matches(digest: str, hashes: Sequence[str]) -> bool:

@@ -131,9 +131,11 @@ def _shown(default: Any) -> str:
 
 
 def settings_of(modules: Iterable[Any]) -> tuple[Setting, ...]:
-    """These settings plus those declared by ``modules`` (attribute ``SETTINGS``)."""
+    """These settings, the storage's, and those declared by ``modules`` (``SETTINGS``)."""
+    from .storage.settings import SETTINGS as STORAGE  # imports Setting from this module
+
     extra = [s for module in modules for s in getattr(module, "SETTINGS", ())]
-    return SETTINGS + tuple(extra)
+    return SETTINGS + STORAGE + tuple(extra)
 
 
 def load(settings: Iterable[Setting], overrides: Mapping[str, Any] | None = None,

@@ -2,7 +2,8 @@
 
 Views raise; nothing else catches. ``Problem`` carries a status, a plain detail and the bad
 fields; marshmallow's ``ValidationError`` becomes a 422 naming every field; Werkzeug's HTTP errors
-keep their status; anything else is a generic 500 that never echoes input.
+keep their status; a database failure is a 503 with Retry-After; anything else is a generic 500
+that never echoes input.
 
 Parts of the app that answer in another shape opt out in one of two ways:
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, current_app, json, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from schemas import flatten_errors
@@ -45,7 +47,11 @@ _DETAILS = {
     415: "Send the body as JSON with 'Content-Type: application/json'.",
     422: "The request has invalid fields; each is named in 'errors'.",
     500: "The service failed to handle this request. Quote the request id when reporting it.",
+    503: "The service's database does not answer, so nothing was scored or stored. Try again "
+         "after the seconds in Retry-After.",
 }
+# Seconds a client should wait after a 503: the database pool's own wait is 5 s.
+RETRY_AFTER_S = 5
 
 
 class Problem(Exception):
@@ -86,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Problem, _from_problem)
     app.register_error_handler(ValidationError, _from_validation)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(SQLAlchemyError, database_unavailable)
     app.register_error_handler(Exception, _from_unexpected)
 
 
@@ -133,6 +140,13 @@ def _from_http(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k in _KEPT_HEADERS}
     return respond(problem_dict(status, _DETAILS.get(status)), headers)
+
+
+def database_unavailable(error: SQLAlchemyError) -> Response:
+    """503 with Retry-After: the database failed (down, unreachable, pool exhausted)."""
+    log_event("database_unavailable", level=logging.ERROR, request_id=request_id(),
+              error_type=type(error).__name__)
+    return respond(problem_dict(503), {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def _from_unexpected(error: Exception) -> Response:

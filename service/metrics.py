@@ -43,13 +43,19 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def note_scored(ref: Any, rows: int, channel: str) -> None:
+def note_scored(ref: Any, rows: int, channel: str, result: Any = None,
+                patient_ref: str | None = None) -> None:
     """Record, once per scoring on any channel, that ``rows`` patients were scored with the model
-    ``ref`` (a ``riskmodel.ModelRef``): for the request's log line and the metrics. What was
-    scored is never recorded. ``channel`` names the caller's path (api, batch, form, fhir, cds)."""
+    ``ref`` (a ``riskmodel.ModelRef``): for the request's log line, the metrics and the audit
+    row (``service.audit``, committed before the response is sent). ``channel`` names the
+    caller's path (api, api-fhir, batch, form, fhir, cds). A single score also gives its
+    ``result`` (its probability and band are audited) and the ``patient_ref`` it was sent with
+    (audited only as an HMAC); what was scored is never recorded."""
     g.model_ref = ref
     g.rows = g.get("rows", 0) + rows
     g.channel = channel
+    g.scored_result = result
+    g.patient_ref = patient_ref
     ROWS.labels(ref.id).inc(rows)
 
 

@@ -36,6 +36,8 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests.postgres, whichever folder pytest was started from
+    sys.path.insert(0, str(ROOT))
 # The Dockerfile's CMD, word for word (tests/service/test_dockerfile.py checks it).
 SERVER_COMMAND = ("gunicorn", "-c", "gunicorn.conf.py", "service:create_app()")
 BOOT_TIMEOUT = 60.0
@@ -112,7 +114,7 @@ def free_port() -> int:
 
 def server_env(overrides: Mapping[str, str], port: int, workdir: Path) -> dict[str, str]:
     """The server's environment: this one without BMRISK_ settings, the venv's tools first on
-    PATH, the port, a fresh metrics folder and feedback database, then ``overrides``."""
+    PATH, the port, a fresh metrics folder and SQLite database, then ``overrides``."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("BMRISK_") and k != "PROMETHEUS_MULTIPROC_DIR"}
     metrics = workdir / "metrics"
@@ -122,7 +124,7 @@ def server_env(overrides: Mapping[str, str], port: int, workdir: Path) -> dict[s
         "PORT": str(port), "BMRISK_HOST": "127.0.0.1", "BMRISK_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics), "PYTHONUNBUFFERED": "1",
         # Keep test servers' writable state out of the working tree (instance/).
-        "BMRISK_FEEDBACK_DB": str(workdir / "feedback.sqlite3"),
+        "BMRISK_DATABASE_URL": f"sqlite:///{workdir / 'bmrisk.sqlite3'}",
     })
     env.update(overrides)
     return env
@@ -220,17 +222,39 @@ def module_server_factory(tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The Flask app for in-process tests (no BMRISK_ variables from the caller's shell)."""
+def app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """The Flask app for in-process tests (no BMRISK_ variables from the caller's shell), on
+    its own SQLite database."""
     from service import create_app
 
     for name in list(os.environ):
         if name.startswith("BMRISK_"):
             monkeypatch.delenv(name)
-    return create_app({"TESTING": True})
+    return create_app({"TESTING": True,
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'bmrisk.sqlite3'}"})
 
 
 @pytest.fixture
 def client(app: Any) -> Any:
     """Flask's test client of ``app``."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL server (Debian's packages), started once for the session."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database: an SQLite file, then a database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        (tmp_path / "db").mkdir()
+        return f"sqlite:///{tmp_path / 'db' / 'bmrisk.sqlite3'}"
+    return str(request.getfixturevalue("postgres").create_database())

@@ -34,7 +34,6 @@ def create_score() -> Response:
     score_request = _PATIENT.load(json_body())
     model = current().get(score_request.model)
     result = riskmodel.score(score_request.patient, model)
-    note_scored(model.ref, 1, "api")
     return render_result(result, score_request, model)
 
 
@@ -44,6 +43,8 @@ def render_result(result: Result, score_request: ScoreRequest, model: Model) -> 
     accept = request.headers.get("Accept")
     best = JSON if accept in _PLAIN_ACCEPT else request.accept_mimetypes.best_match(
         [JSON, *renderers], default=JSON)
+    channel = "api" if best not in renderers else f"api-{best.rpartition('/')[2]}"
+    note_scored(model.ref, 1, channel, result, score_request.patient_ref)
     if best in renderers:
         return renderers[best](result, score_request, model)
     return current_app.json.response(result_payload(

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from marshmallow import Schema, ValidationError
 
 from schemas import flatten_errors
+from service.audit import set_caller
 from service.bodies import json_body
 from service.config import ConfigError, Setting, flag, text, whole
 from service.errors import Problem, add_renderer
@@ -26,11 +26,11 @@ from service.logging import log_event
 from service.metrics import note_scored
 from service.registry import current
 from service.request_context import request_id
+from service.storage import current as current_storage
 from service.urls import absolute, public_url
 
 from . import feedback
 from . import prefetch as cds_prefetch
-from . import store as cds_store
 from .assess import WrongPatient, answer
 from .auth import AuthError, Trust, load_jwks, parse_issuers
 from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, Links
@@ -64,9 +64,6 @@ SETTINGS = (
             "Local JWK Set file of the allowed issuers' public keys (air-gapped sites, tests)."),
     Setting("CDS_JWT_MAX_LIFETIME", 300, whole,
             "Longest accepted CDS Hooks JWT lifetime in seconds (exp - iat, and exp - now)."),
-    Setting("FEEDBACK_DB", None, text,
-            "SQLite file for card feedback and seen JWT ids (default: "
-            "<instance folder>/feedback.sqlite3); shared by the workers, kept across restarts."),
     Setting("CDS_FEEDBACK_MAX_BYTES", 65_536, whole,
             "Largest feedback request body in bytes (413 above it)."),
     Setting("CDS_FHIR_SERVERS", (), parse_bases,
@@ -85,17 +82,15 @@ SETTINGS = (
 
 
 def init_app(app: Flask) -> None:
-    """Check network exposure, create the feedback database, load trust, route errors to FHIR."""
+    """Check network exposure, load trust, route errors to FHIR."""
     config = app.config
     exposed = reachable_from_network(config)
     check_exposure(config, exposed)
-    path = config["FEEDBACK_DB"] or str(Path(app.instance_path) / "feedback.sqlite3")
     try:
-        cds_store.init(path)
         keys = load_jwks(config["CDS_JWKS_FILE"])
     except (OSError, ValueError) as exc:
         raise ConfigError(f"CDS Hooks cannot start: {exc}") from None
-    app.extensions[STATE] = Trust(config["CDS_JWT_ISSUERS"], keys, path,
+    app.extensions[STATE] = Trust(config["CDS_JWT_ISSUERS"], keys,
                                   config["CDS_JWT_MAX_LIFETIME"])
     app.extensions[POLICY] = Policy(
         config["CDS_FHIR_SERVERS"], any_loopback=not exposed and not config["CDS_FHIR_SERVERS"],
@@ -124,12 +119,14 @@ def _authenticate() -> None:
     if path.endswith("/feedback"):
         audiences.append(public_url() + path.removesuffix("/feedback"))
     try:
-        trust.verify(request.headers.get("Authorization"), audiences)
+        claims = trust.verify(request.headers.get("Authorization"), audiences,
+                              current_storage().engine)
     except AuthError as exc:
         log_event("cds_auth_rejected", level=logging.WARNING, detail=str(exc),
                   endpoint=request.url_rule.rule if request.url_rule else None)
         raise Problem(401, "Authentication failed.",
                       headers={"WWW-Authenticate": 'Bearer realm="cds-services"'}) from None
+    set_caller(f"jwt:{claims['iss']} {claims.get('sub', '-')}"[:300])
 
 
 @bp.get("")
@@ -168,7 +165,8 @@ def call_service(service_id: str) -> dict[str, Any]:
     except WrongPatient as exc:
         raise Problem(400, str(exc)) from None
     if done.model is not None:
-        note_scored(done.model.ref, 1, "cds")
+        note_scored(done.model.ref, 1, "cds", done.result,
+                    f"Patient/{call['context']['patientId']}")
     log_event("cds_call", service_id=service_id, hook=call["hook"],
               hook_instance=call["hookInstance"], outcome=done.outcome,
               cards=len(done.body["cards"]))
@@ -189,7 +187,8 @@ def record_feedback(service_id: str) -> dict[str, Any]:
     _known(service_id)
     body = json_body(limit=current_app.config["CDS_FEEDBACK_MAX_BYTES"])
     items = _load(_FEEDBACK, body)["feedback"]
-    stored = feedback.store(_trust().db_path, service_id, items)
+    stored = feedback.store(current_storage().engine, service_id, items,
+                            g.get("caller") or "unauthenticated")
     log_event("cds_feedback", service_id=service_id, rows=stored,
               outcome=sorted({i["outcome"] for i in items}))
     return {"stored": stored}
@@ -200,7 +199,7 @@ def show_feedback_summary(service_id: str) -> dict[str, Any]:
     """How often cards were accepted or overridden, and the override reasons given (only this
     service's own reasons, in its own words: nothing a caller wrote is echoed)."""
     _known(service_id)
-    counts = feedback.summary(_trust().db_path, service_id)
+    counts = feedback.summary(current_storage().engine, service_id)
     counts["overrideReasons"] = own_reasons(counts["overrideReasons"])
     return counts
 

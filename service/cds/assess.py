@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import riskmodel
-from riskmodel import InvalidInputError, Model
+from riskmodel import InvalidInputError, Model, Result
 from service.fhir import dates as fhir_dates
 from service.fhir import inputs as fhir_input
 from service.fhir import output as fhir_output
@@ -31,11 +31,12 @@ class WrongPatient(ValueError):
 
 @dataclass(frozen=True)
 class Answer:
-    """The response body, what happened (for the log), and the model used if any."""
+    """The response body, what happened (for the log), and the model and result if scored."""
 
     body: dict[str, Any]
     outcome: str
     model: Model | None = None
+    result: Result | None = None
 
 
 def answer(call: Mapping[str, Any], data: Mapping[str, Any], model: Model,
@@ -60,7 +61,7 @@ def answer(call: Mapping[str, Any], data: Mapping[str, Any], model: Model,
         encounter=context.get("encounterId"))
     card = cards.risk_card(result, model, summary, reading, card_id=card_id,
                            suggestion_id=str(uuid.uuid4()), resource=resource, links=links)
-    return Answer({"cards": [card]}, "card", model)
+    return Answer({"cards": [card]}, "card", model, result)
 
 
 def read_prefetch(data: Mapping[str, Any], patient_id: str,

@@ -4,14 +4,13 @@ Asymmetric algorithms only (never HS*/none); ``iss`` on the allow-list and ``jku
 issuer's list; keys from the JWK Set at ``jku`` (cached) or from a local JWKS file; ``aud`` equal
 to the exact endpoint URL; ``exp`` and ``iat`` numbers in range, ``iat`` not in the future and
 a short lifetime (``BMRISK_CDS_JWT_MAX_LIFETIME``); ``jti`` required and never accepted twice
-(kept in the SQLite database, so every worker sees it, across restarts). Each rejection has a
-reason for the log only.
+(kept in the service's database, so every worker and every replica sees it, across restarts).
+Each rejection has a reason for the log only.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -21,8 +20,9 @@ from typing import Any
 
 import jwt
 import requests
+from sqlalchemy import Engine
 
-from .store import connection
+from service.storage.tokens import remember_once
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
               "ES256", "ES384", "ES512", "EdDSA")
@@ -83,7 +83,6 @@ class Trust:
 
     issuers: Mapping[str, tuple[str, ...]]
     local_keys: Mapping[str | None, list[dict[str, Any]]]
-    db_path: str
     max_lifetime: int = 300
     _cache: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,8 +91,10 @@ class Trust:
     def enabled(self) -> bool:
         return bool(self.issuers)
 
-    def verify(self, authorization: str | None, audiences: Sequence[str]) -> dict[str, Any]:
-        """The claims of a valid token in an 'Authorization: Bearer' header, else AuthError."""
+    def verify(self, authorization: str | None, audiences: Sequence[str],
+               seen: Engine) -> dict[str, Any]:
+        """The claims of a valid token in an 'Authorization: Bearer' header, else AuthError;
+        its jti is recorded in the database ``seen`` and never accepted again."""
         token = _bearer(authorization)
         header, claims = _unverified(token)
         issuer = claims.get("iss")
@@ -106,7 +107,9 @@ class Trust:
         except jwt.InvalidTokenError as exc:
             raise AuthError(f"token refused: {type(exc).__name__}") from None
         check_claims(verified, self.max_lifetime, time.time())
-        self._remember(issuer, verified)
+        if not remember_once(seen, issuer, str(verified["jti"]), int(verified["exp"]),
+                             int(time.time()) - LEEWAY):
+            raise AuthError("jti replayed")
         return verified
 
     def _local(self, issuer: str) -> list[dict[str, Any]]:
@@ -140,16 +143,6 @@ class Trust:
         with self._lock:
             self._cache[url] = (time.monotonic(), keys)
         return keys
-
-    def _remember(self, issuer: str, claims: dict[str, Any]) -> None:
-        now = int(time.time())
-        with connection(self.db_path) as db:
-            db.execute("DELETE FROM seen_jwt WHERE expires_at < ?", (now - LEEWAY,))
-            try:
-                db.execute("INSERT INTO seen_jwt (issuer, jti, expires_at) VALUES (?, ?, ?)",
-                           (issuer, str(claims["jti"]), int(claims["exp"])))
-            except sqlite3.IntegrityError:
-                raise AuthError("jti replayed") from None
 
 
 def check_claims(claims: Mapping[str, Any], max_lifetime: int, now: float) -> None:

@@ -1,51 +1,66 @@
-"""Card feedback (CDS Hooks): each accepted or overridden card stored durably, and counted."""
+"""Card feedback (CDS Hooks): each accepted or overridden card stored durably, and counted.
+
+Idempotent: an item whose card, outcome and outcome time are already stored (an EHR's retry)
+is skipped by the database's unique constraint, so retries never count twice.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from .store import connection
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.storage.tables import feedback
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def store(path: str | Path, service_id: str, items: Sequence[dict[str, Any]]) -> int:
-    """Store validated feedback items for ``service_id``; returns how many were new (an item
-    already stored, same card, outcome and outcome time, is a retry and is not stored again)."""
-    received = datetime.now(UTC).isoformat(timespec="seconds")
-    rows = [_row(service_id, item, received) for item in items]
-    with connection(path) as db:
-        db.execute("BEGIN IMMEDIATE")
-        stored = db.executemany(
-            "INSERT OR IGNORE INTO feedback (service_id, card, outcome, accepted_suggestions, "
-            "reason_system, reason_code, reason_display, user_comment, outcome_timestamp, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows).rowcount
-        db.execute("COMMIT")
+def store(engine: Engine, service_id: str, items: Sequence[dict[str, Any]],
+          caller: str) -> int:
+    """Store validated feedback items for ``service_id`` in one transaction; returns how many
+    were new (items already stored are skipped)."""
+    received = datetime.now(UTC)
+    # RETURNING counts what was inserted (rowcount is not reliable for this on every driver).
+    insert = _INSERTS[engine.dialect.name](feedback).on_conflict_do_nothing(
+        index_elements=["card", "outcome", "outcome_timestamp"]).returning(feedback.c.id)
+    stored = 0
+    with engine.begin() as connection:
+        for item in items:
+            row = _row(service_id, item, received, caller)
+            stored += len(connection.execute(insert, row).all())
     return stored
 
 
-def _row(service_id: str, item: dict[str, Any], received: str) -> tuple[Any, ...]:
+def _row(service_id: str, item: dict[str, Any], received: datetime,
+         caller: str) -> dict[str, Any]:
     override = item.get("overrideReason") or {}
     reason = override.get("reason") or {}
     accepted = [s["id"] for s in item.get("acceptedSuggestions") or ()]
-    return (service_id, item["card"], item["outcome"], json.dumps(accepted),
-            reason.get("system"), reason.get("code"), reason.get("display"),
-            override.get("userComment"), item["outcomeTimestamp"], received)
+    return {"service_id": service_id, "card": item["card"], "outcome": item["outcome"],
+            "accepted_suggestions": json.dumps(accepted), "reason_system": reason.get("system"),
+            "reason_code": reason.get("code"), "reason_display": reason.get("display"),
+            "user_comment": override.get("userComment"),
+            "outcome_timestamp": item["outcomeTimestamp"], "received_at": received,
+            "caller": caller}
 
 
-def summary(path: str | Path, service_id: str) -> dict[str, Any]:
+def summary(engine: Engine, service_id: str) -> dict[str, Any]:
     """Counts of the feedback on ``service_id``: by outcome, and overrides by reason."""
-    with connection(path) as db:
-        outcomes = dict(db.execute(
-            "SELECT outcome, COUNT(*) FROM feedback WHERE service_id = ? GROUP BY outcome",
-            (service_id,)).fetchall())
-        reasons = db.execute(
-            "SELECT reason_system, reason_code, MAX(reason_display), COUNT(*) FROM feedback "
-            "WHERE service_id = ? AND outcome = 'overridden' AND reason_code IS NOT NULL "
-            "GROUP BY reason_system, reason_code ORDER BY COUNT(*) DESC",
-            (service_id,)).fetchall()
+    mine = feedback.c.service_id == service_id
+    by_outcome = select(feedback.c.outcome, func.count()).where(mine).group_by(feedback.c.outcome)
+    by_reason = (select(feedback.c.reason_system, feedback.c.reason_code,
+                        func.max(feedback.c.reason_display), func.count())
+                 .where(mine, feedback.c.outcome == "overridden",
+                        feedback.c.reason_code.is_not(None))
+                 .group_by(feedback.c.reason_system, feedback.c.reason_code)
+                 .order_by(func.count().desc()))
+    with engine.connect() as connection:
+        outcomes = dict(connection.execute(by_outcome).tuples().all())
+        reasons = connection.execute(by_reason).tuples().all()
     counts = {"accepted": outcomes.get("accepted", 0), "overridden": outcomes.get("overridden", 0)}
     return {"service": service_id, "total": sum(counts.values()), "outcomes": counts,
             "overrideReasons": [_reason(*row) for row in reasons]}

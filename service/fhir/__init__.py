@@ -80,7 +80,7 @@ def assess() -> Response:
         ) from None
     model = current().default
     result = riskmodel.score(patient, model)
-    note_scored(model.ref, 1, "fhir")
+    note_scored(model.ref, 1, "fhir", result, reading.subject)
     summary = summarise(result, model, [n.message for n in reading.notes])
     resource = risk_assessment(
         result, model, summary, score_id=str(uuid.uuid4()),

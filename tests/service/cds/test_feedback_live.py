@@ -1,5 +1,5 @@
-"""Card feedback: validated, stored in SQLite by both workers at once, counted, and still there
-after the server restarts with the same database."""
+"""Card feedback: validated, stored by both workers at once, counted once however often an EHR
+retries it, and still there after the server restarts with the same database."""
 
 from __future__ import annotations
 
@@ -40,13 +40,13 @@ def summary(server: Any) -> dict[str, Any]:
 
 
 def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factory, tmp_path):
-    env = {"BMRISK_FEEDBACK_DB": str(tmp_path / "cds" / "feedback.sqlite3")}
+    env = {"BMRISK_DATABASE_URL": f"sqlite:///{tmp_path / 'cds' / 'bmrisk.sqlite3'}"}
     server = server_factory(env)
     assert send(server, [ACCEPTED, OVERRIDDEN]).json() == {"stored": 2}
     with ThreadPoolExecutor(8) as pool:  # both gunicorn workers write at once
-        answers = list(pool.map(lambda i: send(server, [at_second(OVERRIDDEN, i)]).status_code,
+        answers = list(pool.map(lambda i: send(server, [at_second(OVERRIDDEN, i)]).json(),
                                 range(1, 17)))
-    assert answers == [200] * 16
+    assert answers == [{"stored": 1}] * 16
     before = summary(server)
     assert before["outcomes"] == {"accepted": 1, "overridden": 17}
     assert before["total"] == 18
@@ -57,6 +57,14 @@ def test_feedback_is_counted_across_workers_and_survives_a_restart(server_factor
     assert send(again, [ACCEPTED]).json() == {"stored": 0}  # a retry: already stored
     assert send(again, [at_second(ACCEPTED, 59)]).json() == {"stored": 1}
     assert summary(again)["outcomes"]["accepted"] == 2
+
+
+def test_an_ehr_retrying_the_same_feedback_at_once_stores_it_once(live_server):
+    item = {**ACCEPTED, "card": "b1f0c7d2-retry-at-once",
+            "outcomeTimestamp": "2026-11-27T09:00:00Z"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: send(live_server, [item]).json()["stored"], range(8)))
+    assert sorted(answers) == [0] * 7 + [1]
 
 
 @pytest.mark.parametrize(("item", "path"), [

@@ -44,7 +44,7 @@ def setup(module_server_factory, fhir_server, tmp_path_factory) -> dict[str, Any
         "PORT": str(port), "BMRISK_PUBLIC_URL": url,
         "BMRISK_CDS_JWT_ISSUERS": json.dumps({EHR: [jku], GAPPED: []}),
         "BMRISK_CDS_JWKS_FILE": str(folder / "jwks.json"),
-        "BMRISK_FEEDBACK_DB": str(folder / "feedback.sqlite3"),
+        "BMRISK_DATABASE_URL": f"sqlite:///{folder / 'bmrisk.sqlite3'}",
         "BMRISK_BSP_CODE": "|".join(BSP)})
     return {"server": server, "ehr": ehr, "gapped": gapped, "jku": jku,
             "aud": f"{url}/cds-services/{SERVICE}"}

@@ -24,7 +24,7 @@ def setup(server_factory, fhir_server, tmp_path) -> dict[str, Any]:
     (tmp_path / "jwks.json").write_text(json.dumps({"keys": [signer.jwk]}))
     env = {"BMRISK_PUBLIC_URL": PUBLIC, "BMRISK_CDS_JWT_ISSUERS": EHR,
            "BMRISK_CDS_JWKS_FILE": str(tmp_path / "jwks.json"),
-           "BMRISK_FEEDBACK_DB": str(tmp_path / "shared.sqlite3")}
+           "BMRISK_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}"}
     return {"signer": signer, "env": env, "start": server_factory}
 
 
