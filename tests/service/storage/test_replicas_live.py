@@ -136,10 +136,10 @@ def test_no_patient_marker_reaches_any_table_or_either_log(replicas):
         assert marker not in stored
 
 
+# PostgreSQL only: an embedded SQLite file has no server to stop.
+@pytest.mark.parametrize("shared_url", ["postgresql"], indirect=True)
 def test_postgresql_stopped_under_load_gives_503_then_recovers_without_restart(
         replicas, request):
-    if replicas["url"].startswith("sqlite"):
-        pytest.skip("an embedded SQLite file cannot be stopped")
     postgres = request.getfixturevalue("postgres")
     result: list[tuple[int, str | None]] = []
     runner = threading.Thread(target=lambda: result.extend(load(replicas["servers"], 9)))
