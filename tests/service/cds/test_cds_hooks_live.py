@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import requests
 
+from ..conftest import shifted
+
 pytestmark = pytest.mark.e2e
 
 SERVICE = "lung-bone-mets-risk"
@@ -158,23 +160,24 @@ def test_messy_request_uses_the_latest_valid_results_in_the_card_and_resource(
         live_server, fixture, risk_assessment_check):
     card = only_card(call(live_server, fixture("cds-request-messy.json")))
     detail = card["detail"]
-    for row in ("| Serum total calcium | 10.9 mg/dL | 2026-11-20 |",
-                "| Serum alkaline phosphatase | 140 U/L | 2026-11-20 |",
-                "| Serum CEA | 12 ug/L | 2026-11-20 |", "| CEA | 12 ng/mL |",
+    labs = shifted("2026-11-20")
+    for row in (f"| Serum total calcium | 10.9 mg/dL | {labs} |",
+                f"| Serum alkaline phosphatase | 140 U/L | {labs} |",
+                f"| Serum CEA | 12 ug/L | {labs} |", "| CEA | 12 ng/mL |",
                 "| T category (AJCC 8th) | T4 |", "| N category (AJCC 8th) | N3 |",
                 "| Stage group (AJCC 8th, M0) | IIIC |"):
         assert row in detail, row
     assert "marked entered-in-error: ignored" in detail
     assert '"\\_sort" parameter is not supported' in detail
-    assert "Serum albumin is from 2025-06-12" in detail
+    assert f"Serum albumin is from {shifted('2025-06-12')}" in detail
     assert "older than 90 days" in detail
     resource = card["suggestions"][0]["actions"][0]["resource"]
     risk_assessment_check(resource)
     basis = {b["reference"]: b["display"] for b in resource["basis"]}
-    assert basis["Observation/ca-20261120"] == "calcium: 10.9 mg/dL (2026-11-20)"
-    assert basis["Observation/alp-20261120"] == "ALP: 140 U/L (2026-11-20)"
+    assert basis["Observation/ca-20261120"] == f"calcium: 10.9 mg/dL ({labs})"
+    assert basis["Observation/alp-20261120"] == f"ALP: 140 U/L ({labs})"
     assert "Observation/alp-20261121" not in basis  # entered in error
-    assert any("2025-06-12" in n["text"] for n in resource["note"])
+    assert any(shifted("2025-06-12") in n["text"] for n in resource["note"])
 
 
 def test_sparse_request_treats_null_keys_as_nothing_recorded(live_server, fixture,
