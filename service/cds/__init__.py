@@ -77,6 +77,10 @@ SETTINGS = (
             "Wall-clock seconds one FHIR fetch may take, all of it (connect, headers, body)."),
     Setting("CDS_CALL_TIMEOUT", 10.0, _seconds,
             "Wall-clock seconds all the FHIR fetches of one hook call may take together."),
+    Setting("CDS_ALERT_MAX_AGE_DAYS", 14, whole,
+            "A result older than this many days raises no alert on a card (it still feeds the "
+            "risk, with its age on the summary line): hypercalcaemia is a state of today. A "
+            "project choice, not a published threshold."),
     Setting("CDS_FETCH_CONCURRENCY", 2, whole,
             "Hook calls that may fetch from FHIR servers at once in one worker; more get 412 at "
             "once. Keep it below BMRISK_THREADS so the API always has threads."),

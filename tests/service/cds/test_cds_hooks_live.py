@@ -152,8 +152,20 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
     assert link.startswith(f"{live_server.url}/?")
     assert "calcium=10.9&calcium_unit=mg%2FdL" in link
     assert "lung-bm-literature 1.0.0" in card["detail"]
-    assert "sha256" in card["detail"]
-    assert "95% interval" in card["detail"]
+    assert "sha256" in resource["method"]["text"]  # the hash: in the record, not on the card
+    assert "sha256" not in card["detail"]
+
+
+def test_the_card_detail_reads_as_a_clinician_reads(live_server, fixture):
+    card = only_card(call(live_server, fixture("cds-request-complete.json")))
+    headline, missing, *_ = card["detail"].split("\n\n")
+    assert re.fullmatch(r"\*\*Bone-metastasis risk \d+ in 100 \(\d+%, high\)\.\*\* 95% "
+                        r"interval \d+%-\d+%\. Raised most by: [^.]+\.", headline)
+    assert missing.startswith("Not known: BSP. Depending on it the risk could be ")
+    assert "calculator" in card["detail"]
+    assert card["links"][0]["url"] in card["detail"]  # the prefilled form, linked in the text
+    for engineer_words in ("marginalised", "prevalence", "sha256", "Observation/"):
+        assert engineer_words not in card["detail"]
 
 
 def test_messy_request_uses_the_latest_valid_results_in_the_card_and_resource(
@@ -210,15 +222,18 @@ def test_patient_without_a_lung_cancer_condition_gets_no_card(live_server, fixtu
     assert response.json() == {"cards": []}
 
 
-def test_stage_iv_gives_an_info_card_saying_the_model_does_not_apply(live_server, fixture):
+def test_stage_iv_gives_no_card_and_the_log_says_why(live_server, fixture):
+    # Metastatic disease: the question is answered, nothing to act on (CDS Hooks guidance:
+    # no card). The card used to appear every time such a chart was opened.
     request = fixture("cds-request-complete.json")
     observation = request["prefetch"]["stage"]["entry"][0]["resource"]
     observation["valueCodeableConcept"] = {"text": "Stage IVB"}
-    card = only_card(call(live_server, request))
-    assert card["indicator"] == "info"
-    assert "not estimated" in card["summary"]
-    assert "out of scope" in card["detail"]
-    assert "suggestions" not in card
+    response = call(live_server, request)
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+    live_server.wait_for_record(lambda r: r.get("event") == "cds_call"
+                                and r.get("outcome") == "out_of_scope"
+                                and r.get("hook_instance") == request["hookInstance"])
 
 
 def test_contradictory_stage_gives_the_same_info_card(live_server, fixture):
