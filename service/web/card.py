@@ -100,10 +100,14 @@ def _baseline(card: dict[str, Any]) -> str:
     chosen = card.get("baseline", {}).get("chosen")
     if not isinstance(chosen, dict) or not isinstance(chosen.get("probability"), float | int):
         return ""
+    percent, source = f"{100 * chosen['probability']:.1f}%", source_of(chosen.get("citation"))
+    if isinstance(chosen.get("events"), int):
+        return _("%(percent)s of newly diagnosed lung cancers have bone metastasis at diagnosis "
+                 "(%(events)s of %(n)s patients, %(source)s).", percent=percent,
+                 events=f"{chosen['events']:,}", n=f"{chosen['n']:,}", source=source["text"])
     return _("%(percent)s of newly diagnosed lung cancers have bone metastasis at diagnosis "
-             "(%(events)s of %(n)s patients, %(source)s).",
-             percent=f"{100 * chosen['probability']:.1f}%", events=f"{chosen['events']:,}",
-             n=f"{chosen['n']:,}", source=source_of(chosen.get("citation"))["text"])
+             "(%(n)s patients, %(source)s).", percent=percent, n=f"{chosen['n']:,}",
+             source=source["text"])
 
 
 def _estimate(entry: Any) -> str:

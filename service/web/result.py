@@ -89,7 +89,9 @@ class Record:
         return self.scored_at.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def _value_text(row: TermResult, term: Term) -> str:
+def _value_text(row: TermResult, term: Term, derived: str | None) -> str:
+    if row.value is None and term.input == "stage" and derived and row.status != "missing":
+        return _("%(stage)s (from T and N)", stage=derived)
     if row.value is None:
         return _("not given")
     if isinstance(row.value, str):
@@ -101,6 +103,9 @@ def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
     notes = []
     if row.status == "not_used":
         notes.append(_not_used(term, form))
+    if row.status == "missing" and term.input == "stage":
+        notes.append(_("Not known exactly: averaged over the stages that the known T, N and "
+                       "stage allow."))
     if term.input == "calcium" and form.get("albumin") and row.status != "missing":
         notes.append(_("Calcium corrected for albumin (Payne)."))
     if term.caveat:
@@ -130,7 +135,8 @@ def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, 
     by_name = {t.name: t for t in model.terms}
     drawn = bars([row.contribution for row in result.terms])
     return tuple(TermRow(
-        name=row.name, label=spec_words(row.label), value=_value_text(row, by_name[row.name]),
+        name=row.name, label=spec_words(row.label),
+        value=_value_text(row, by_name[row.name], result.stage_derived),
         state=row.status, status=status_word(row.status, by_name[row.name].kind),
         weight=f"{row.beta:.3g} ± {row.se:.2g}",
         contribution=row.contribution, contribution_text=f"{row.contribution:+.2f}",

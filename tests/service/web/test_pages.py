@@ -34,7 +34,7 @@ def shown_percent(html: str) -> str:
 def api_percent(client, body: dict) -> str:
     answer = client.post("/v1/risk", json=body)
     assert answer.status_code == 200, answer.get_json()
-    return f"{answer.get_json()['percent']:.0f}%"  # people read whole percents
+    return f"{100 * answer.get_json()['probability']:.0f}%"  # whole percents, from the probability
 
 
 def test_form_has_a_labelled_field_for_every_feature_and_lab_labels_name_their_units(client):
@@ -253,7 +253,8 @@ def test_an_alert_is_set_apart_and_warnings_are_in_plain_words(submit):
 
 
 def two_figures(value: float) -> str:
-    return f"{value:.2f}" if value < 10 else f"{value:.3g}"
+    """Odds ratios as the page writes them: 1.23, 42.3, 62,900 (no exponent for a clinician)."""
+    return f"{value:.2f}" if value < 10 else f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
 
 
 def test_the_model_card_page_shows_use_terms_validation_and_version_from_the_card(client):
@@ -266,17 +267,17 @@ def test_the_model_card_page_shows_use_terms_validation_and_version_from_the_car
     for term, row in zip(card["model"]["terms"], rows, strict=True):
         low, high = term["odds_ratio_95ci"]
         assert term["label"] in row
-        assert f"{term['odds_ratio']:.2f}" in row
+        assert two_figures(term["odds_ratio"]) in row
         assert f"{two_figures(low)} to {two_figures(high)}" in row
         assert f">{term['grade']}</abbr>" in row
-    assert 'href="https://doi.org/10.1016/j.rbo.2018.02.002"' in rows[0]
+    assert f'href="https://doi.org/{card["model"]["terms"][0]["citation"]["doi"]}"' in rows[0]
     for limitation in card["limitations"]:
         assert limitation.replace("'", "&#39;") in html
     assert "Not yet validated" in html
     full = re.search(r"<pre lang=\"en\"><code>(.*?)</code></pre>", html, re.S)[1]
     assert json.loads(unescape(full)) == card
-    assert "What changed" not in html  # the card of 1.0.0 says nothing of changes
-    assert "Plausibility check" not in html
+    assert "What changed" in html  # 2.0.0, the default, says what changed from 1.0.0
+    assert "Plausibility check" in html
 
 
 def test_the_model_card_page_shows_changes_and_a_plausibility_table_when_the_card_has_them(
@@ -335,21 +336,20 @@ def test_channels_keep_their_own_error_shape_for_browsers(client):
     assert client.get("/cds-services/x", headers={"Accept": BROWSER}).mimetype != "text/html"
 
 
-@pytest.mark.parametrize(("fields", "reason"), [
-    ({"t_category": "T2a", "n_category": "N2"},
-     "Not used: T category and N category are known, and they already carry the anatomic "
-     "extent."),
+@pytest.mark.parametrize(("fields", "says"), [
+    ({"t_category": "T2a", "n_category": "N2"}, "IIIA (from T and N)"),
     ({"t_category": "T2a"},
-     "Not used: Stage group is not given (unknown N category: averaged over the reference "
-     "population instead)."),
-    ({"t_category": "T4", "n_category": "N2", "stage": "IIIB"},
-     "Not used: T category and N category are known"),
+     "Not known exactly: averaged over the stages that the known T, N and stage allow."),
+    ({"t_category": "T4", "n_category": "N2", "stage": "IIIB"}, "IIIB"),
+    ({"stage": "IA"}, "IA"),
 ])
-def test_the_stage_iii_row_gives_the_one_reason_it_was_not_used(submit, fields, reason):
+def test_the_stage_iii_row_says_plainly_where_the_stage_came_from(submit, fields, says):
+    # Model 2.0.0: stage III is a property of T and N, used whenever the stage group is III,
+    # derived from T and N when both are known; there is no 'not used' rule to explain.
     html = unescape(text_of(submit({"histology": "squamous", **fields})))
     row = re.search(r'<tr class="status-stage_iii">.*?</tr>', html, re.S)[0]
-    assert reason in row
-    assert row.count("Not used") == 1
+    assert says in " ".join(re.sub(r"<[^>]+>", " ", row).split())
+    assert "Not used" not in row
 
 
 def test_the_result_records_when_what_and_for_whom_it_was_scored(submit):
