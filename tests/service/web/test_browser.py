@@ -41,7 +41,7 @@ def api_body(fields: dict[str, str]) -> dict:
 def api_percent(server, fields: dict[str, str]) -> str:
     answer = requests.post(server.url + "/v1/risk", json=api_body(fields), timeout=10)
     assert answer.status_code == 200, answer.text
-    return f"{answer.json()['percent']:.0f}%"  # people read whole percents
+    return f"{100 * answer.json()['probability']:.0f}%"  # people read whole percents
 
 
 def fill(page, fields: dict[str, str]) -> None:
