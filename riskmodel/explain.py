@@ -125,7 +125,8 @@ def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
             key = (j, state, albumin_known[i], state == "not_used" and given[i] is None,
                    given[i] if term.value_notes else None)
             if key not in notes:
-                notes[key] = _term_note(term, state, albumin_known[i], patients[i])
+                notes[key] = _term_note(term, state, albumin_known[i], patients[i],
+                                        model.is_research(term.input))
             note.append(notes[key])
         columns.append([_term_result((term.name, term.label, st, f, v, unit, term.beta,
                                       term.se, c, w, term.grade, term.citation_brief, nt))
@@ -155,7 +156,8 @@ def _clipped(term, value: float) -> float:
     return value if term.cap is None else min(value, term.cap)
 
 
-def _term_note(term, status: str, albumin_known: bool, patient: Patient) -> str:
+def _term_note(term, status: str, albumin_known: bool, patient: Patient,
+               research: bool = False) -> str:
     """The note on a term; it depends on the patient only through ``_terms``'s note key."""
     notes = []
     if status == "not_used":
@@ -165,9 +167,8 @@ def _term_note(term, status: str, albumin_known: bool, patient: Patient) -> str:
                      "what is known, weighted by an ASSUMED reference T x N distribution "
                      "(docs/evidence.md#tn-reference)")
     elif status == "missing":
-        research = " (a research test: not counted as missing)" if term.rule.find(
-            "research") >= 0 else ""
-        notes.append(f"missing{research}: marginalised over the reference "
+        why = " (a research test: not counted as missing)" if research else ""
+        notes.append(f"missing{why}: marginalised over the reference "
                      f"({term.reference_text})")
     if term.input == "calcium" and albumin_known and status != "missing":
         notes.append("calcium corrected for albumin (Payne)")
