@@ -16,8 +16,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from riskmodel import __version__  # the package version: one source, in riskmodel
 
 # Each name is a module under service/ exposing ``bp`` (and optionally ``SETTINGS`` and
-# ``init_app``): the API's four, then the web form, FHIR and CDS Hooks packages.
-BLUEPRINTS = ("api.health", "api.risk", "api.models", "api.docs", "web", "fhir", "cds")
+# ``init_app``). The docs come last: their init_app builds the OpenAPI document from every
+# route and every path the other packages contributed in theirs.
+BLUEPRINTS = ("api.health", "api.risk", "api.models", "web", "fhir", "cds", "api.docs")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

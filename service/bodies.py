@@ -14,13 +14,18 @@ from .errors import Problem
 JSON = "application/json"
 FHIR_JSON = "application/fhir+json"
 RESULT_RENDERERS = "bmrisk.result_renderers"
+RESULT_MEDIA_SCHEMAS = "bmrisk.result_media_schemas"
 # (result, score request, model) -> response; typed loosely so core needs no riskmodel import.
 ResultRenderer = Callable[[Any, Any, Any], Response]
 
 
-def register_result_renderer(app: Flask, media_type: str, render: ResultRenderer) -> None:
-    """Answer a single score with ``render`` when the client prefers ``media_type``."""
+def register_result_renderer(app: Flask, media_type: str, render: ResultRenderer,
+                             schema: dict[str, Any] | None = None) -> None:
+    """Answer a single score with ``render`` when the client prefers ``media_type``; ``schema``
+    describes that answer in the OpenAPI document."""
     app.extensions.setdefault(RESULT_RENDERERS, {})[media_type] = render
+    if schema is not None:
+        app.extensions.setdefault(RESULT_MEDIA_SCHEMAS, {})[media_type] = schema
 
 
 def result_renderers() -> dict[str, ResultRenderer]:

@@ -37,6 +37,7 @@ class MissingInput:
 
     name: str
     label: str
+    short: str
     handling: str
     narrowing_points: str
 
@@ -54,6 +55,7 @@ class Summary:
     missing_text: str  # 'ALP missing: depending on it the risk could be 20%-31%', or ''
     missing: tuple[MissingInput, ...]
     line: str  # the CDS card's summary, under 140 characters
+    drivers: tuple[str, ...]  # the terms that raise the risk most, largest first
     alerts: tuple[str, ...]
     warnings: tuple[str, ...]
     factors: tuple[Factor, ...]
@@ -63,8 +65,10 @@ class Summary:
     intended_use: str
 
 
-def summarise(result: Result, model: Model, notes: Sequence[str] = ()) -> Summary:
-    """The one summary of ``result`` scored with ``model`` (``notes``: about the data read)."""
+def summarise(result: Result, model: Model, notes: Sequence[str] = (),
+              line_notes: Sequence[str] = ()) -> Summary:
+    """The one summary of ``result`` scored with ``model``: ``notes`` about the data read, and
+    ``line_notes`` short enough for the card's summary line ('calcium 212 days old')."""
     iv, names = result.interval, tuple(short_name(m.name) for m in result.missing)
     span = None if result.missing_range is None else (
         percent(result.missing_range.low), percent(result.missing_range.high))
@@ -73,9 +77,10 @@ def summarise(result: Result, model: Model, notes: Sequence[str] = ()) -> Summar
         risk=percent(result.probability), in_100=_in_100(result), band=result.band,
         interval=interval, interval_text=f"{interval[0]} interval {interval[1]}-{interval[2]}",
         missing_range=span, missing_text=_missing_text(names, span),
-        missing=tuple(MissingInput(m.name, label_of(m.name), m.handling,
+        missing=tuple(MissingInput(m.name, label_of(m.name), short_name(m.name), m.handling,
                                    f"{100 * m.narrowing:.0f}") for m in result.missing),
-        line=_line(result, names), alerts=tuple(a.message for a in result.alerts),
+        line=_line(result, names, line_notes), drivers=_drivers(result),
+        alerts=tuple(a.message for a in result.alerts),
         warnings=tuple(w.message for w in result.warnings),
         factors=tuple(_factor(t) for t in result.terms), rationale=_rationale(result, names),
         notes=tuple(notes), model=model_line(model), intended_use=intended_use(model))
@@ -131,16 +136,23 @@ def _missing_text(names: tuple[str, ...], span: tuple[str, str] | None) -> str:
     return f"{', '.join(names)} missing: depending on {them} the risk could be {span[0]}-{span[1]}"
 
 
-def _line(result: Result, names: tuple[str, ...]) -> str:
+def _line(result: Result, names: tuple[str, ...], notes: Sequence[str]) -> str:
     """'Bone-metastasis risk 23% (moderate); ALP missing' in fewer than 140 characters."""
     head = f"Bone-metastasis risk {percent(result.probability)} ({result.band})"
-    parts = [a.code.replace("_", " ") for a in result.alerts]
+    parts = [a.code.replace("_", " ") for a in result.alerts] + list(notes)
     if names:
         parts.append(f"{', '.join(names)} missing")
     text = "; ".join([head, *parts])
     if len(text) > SUMMARY_LIMIT and names:
         text = "; ".join([head, *parts[:-1], f"{len(names)} inputs missing"])
     return text if len(text) <= SUMMARY_LIMIT else text[:SUMMARY_LIMIT - 1] + "\u2026"
+
+
+def _drivers(result: Result, top: int = 3) -> tuple[str, ...]:
+    """The labels of the terms that raise the risk most (positive contributions only)."""
+    raising = sorted((t for t in result.terms if t.status == "fired" and t.contribution > 0),
+                     key=lambda t: -t.contribution)
+    return tuple(t.label for t in raising[:top])
 
 
 def _factor(term: TermResult) -> Factor:

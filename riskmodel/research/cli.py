@@ -20,7 +20,9 @@ from .recalibration import METHODS
 
 DEFAULT_MODEL_REF = DEFAULT_MODEL
 _UNITS_HELP = ("Lab columns carry their unit in the name (calcium[mg/dL]) or in a units row "
-               "right after the header whose first cell is #units.")
+               "right after the header whose first cell is #units. Laboratory spellings are "
+               "read as the UCUM code (mg/dl, \u00b5g/L, IU/L for ALP); output columns name "
+               "the code used.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,8 +22,9 @@ from schemas import (
 from schemas.openapi import build_spec
 from schemas.request import BatchRequestSchema
 from service import __version__
-from service.bodies import JSON
+from service.bodies import JSON, RESULT_MEDIA_SCHEMAS
 from service.errors import PROBLEM_JSON
+from service.openapi_paths import contributed, schemes
 
 TITLE = "Bone metastasis risk in lung cancer"
 SECURITY_SCHEME = "apiKey"
@@ -49,7 +50,21 @@ def build_document(app: Flask) -> dict[str, Any]:
         "schema": {"type": "string", "maxLength": 128}})
     for path, operations in _paths(app.config["MAX_CONTENT_LENGTH"]).items():
         spec.path(path=path, operations=operations if keyed else _open(operations))
-    return spec.to_dict()
+    for name, scheme in schemes(app).items():
+        spec.components.security_scheme(name, scheme)
+    for path, operations in contributed(app).items():  # FHIR and CDS Hooks: their own security
+        spec.path(path=path, operations=operations)
+    document = spec.to_dict()
+    _add_media_types(document, app)
+    return document
+
+
+def _add_media_types(document: dict[str, Any], app: Flask) -> None:
+    """Other media types a single score can be answered in (``Accept``), from their renderers'
+    packages: e.g. ``application/fhir+json`` (a FHIR RiskAssessment) for POST /v1/risk."""
+    for media_type, schema in app.extensions.get(RESULT_MEDIA_SCHEMAS, {}).items():
+        document["paths"]["/v1/risk"]["post"]["responses"]["200"]["content"][media_type] = {
+            "schema": schema}
 
 
 def _open(operations: dict[str, Any]) -> dict[str, Any]:

@@ -26,12 +26,13 @@ from service.errors import Problem, add_renderer
 from service.fhir import render_outcome
 from service.logging import log_event
 from service.metrics import note_scored
+from service.openapi_paths import contribute, contribute_scheme
 from service.registry import current
 from service.request_context import request_id
 from service.storage import current as current_storage
 from service.urls import absolute, public_url
 
-from . import feedback
+from . import feedback, openapi
 from . import prefetch as cds_prefetch
 from .assess import WrongPatient, answer
 from .auth import AuthError, Trust, load_jwks, parse_issuers
@@ -76,6 +77,10 @@ SETTINGS = (
             "Wall-clock seconds one FHIR fetch may take, all of it (connect, headers, body)."),
     Setting("CDS_CALL_TIMEOUT", 10.0, _seconds,
             "Wall-clock seconds all the FHIR fetches of one hook call may take together."),
+    Setting("CDS_ALERT_MAX_AGE_DAYS", 14, whole,
+            "A result older than this many days raises no alert on a card (it still feeds the "
+            "risk, with its age on the summary line): hypercalcaemia is a state of today. A "
+            "project choice, not a published threshold."),
     Setting("CDS_FETCH_CONCURRENCY", 2, whole,
             "Hook calls that may fetch from FHIR servers at once in one worker; more get 412 at "
             "once. Keep it below BMRISK_THREADS so the API always has threads."),
@@ -98,6 +103,9 @@ def init_app(app: Flask) -> None:
         fetch_timeout=config["CDS_FETCH_TIMEOUT"], call_timeout=config["CDS_CALL_TIMEOUT"],
         slots=threading.BoundedSemaphore(config["CDS_FETCH_CONCURRENCY"]))
     add_renderer(app, _is_cds_path, render_outcome("application/json"))
+    contribute(app, openapi.paths)
+    if config["CDS_JWT_ISSUERS"]:
+        contribute_scheme(app, openapi.JWT_SCHEME, openapi.security_scheme())
     _log_trust(app, exposed)
 
 

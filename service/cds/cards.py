@@ -102,48 +102,57 @@ def prefill_url(form: str, reading: Reading) -> str:
 
 
 def _detail(summary: Summary, reading: Reading, links: Links) -> str:
-    parts = [f"**Risk of bone metastasis at initial staging: {summary.in_100} "
-             f"({summary.risk}), band {summary.band}.** Bands are a display "
-             "choice of this project and are not validated.",
-             f"{summary.interval_text} (uncertainty of the published weights)."]
-    if summary.missing_text:
-        parts.append(_md(summary.missing_text) + ".")
+    """Written for the clinician: the risk and what raised it, what is missing and what knowing
+    it would change, the factors, the links; the technical detail stays behind the model card."""
+    parts = [_headline(summary), _missing_line(summary)]
     parts += [f"> **Alert:** {_md(a)}" for a in summary.alerts]
-    parts += _factor_table(summary) + _read_table(reading) + _missing(summary, links)
-    parts += _notes(summary.notes) + _warnings(summary)
-    parts.append(f"**Model** {_md(summary.model)}. [Model card]({links.model_card})")
-    parts.append(f"*{_md(summary.intended_use)}*")
+    parts += _factor_table(summary)
+    parts.append(f"[Check or complete the values in the calculator]"
+                 f"({prefill_url(links.form, reading)}) · "
+                 f"[Model card: sources, weights and limits]({links.model_card})")
+    parts += _read_table(reading) + _notes(summary.notes) + _warnings(summary)
+    parts.append(f"*Decision support, not a diagnosis. Bands are a display choice, not validated. "
+                 f"Model {_md(summary.model.split(' (')[0])}.*")
     return "\n\n".join(parts)
 
 
+def _headline(summary: Summary) -> str:
+    head = (f"**Bone-metastasis risk {summary.in_100} ({summary.risk}, {summary.band}).** "
+            f"{summary.interval_text}.")
+    if summary.drivers:
+        head += f" Raised most by: {_md(', '.join(summary.drivers))}."
+    return head
+
+
+def _missing_line(summary: Summary) -> str:
+    if not summary.missing:
+        return "Every input the model uses is known."
+    names = ", ".join(m.short for m in summary.missing)
+    line = f"Not known: {_md(names)}."
+    if summary.missing_range is not None:
+        low, high = summary.missing_range
+        line += (f" Depending on {'them' if len(summary.missing) > 1 else 'it'} the risk could "
+                 f"be {low} to {high}; {_md(summary.missing[0].short)} would narrow it most.")
+    return line
+
+
 def _factor_table(summary: Summary) -> list[str]:
-    rows = ["| Factor | Value used | Contribution (log-odds) | Grade | Source |",
-            "|---|---|---|---|---|"]
+    rows = ["| Factor | Value used | Effect (log-odds) | Evidence |", "|---|---|---|---|"]
     for row in summary.factors:
         cite = f"[{_md(row.citation)}]({row.url})" if row.url else _md(row.citation)
         rows.append(f"| {_md(row.label)} | {_md(row.value)} | {row.contribution} | "
-                    f"{row.grade} | {cite} |")
+                    f"grade {row.grade}: {cite} |")
     return ["\n".join(rows)]
 
 
 def _read_table(reading: Reading) -> list[str]:
     if not reading.used:
         return ["Nothing usable was found in the record."]
-    rows = ["**Read from the record**", "| Input | Value | Date | Resource |", "|---|---|---|---|"]
+    rows = ["**Read from the record**", "| Input | Value | Date |", "|---|---|---|"]
     for used in reading.used.values():
         when = used.when.date().isoformat() if used.when else "undated"
-        rows.append(f"| {_md(label_of(used.name))} | {_md(used.text)} | {when} | "
-                    f"{_md(used.reference)} |")
+        rows.append(f"| {_md(label_of(used.name))} | {_md(used.text)} | {when} |")
     return [rows[0], "\n".join(rows[1:])]
-
-
-def _missing(summary: Summary, links: Links) -> list[str]:
-    lines = [f"- {_md(m.label)}: {_md(m.handling)}; knowing it would narrow the range "
-             f"by {m.narrowing_points} points" for m in summary.missing]
-    if not links.bsp_mapped:
-        lines.append("- BSP has no standard code: the site must map its local code "
-                     "(BMRISK_BSP_CODE) before BSP can be read from the record")
-    return ["**Missing inputs**", "\n".join(lines)] if lines else []
 
 
 def _notes(notes: Iterable[str]) -> list[str]:

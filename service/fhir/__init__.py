@@ -24,6 +24,7 @@ from service.bodies import FHIR_JSON, register_result_renderer
 from service.config import Setting, whole
 from service.errors import Problem, add_renderer
 from service.metrics import note_scored
+from service.openapi_paths import contribute, fhir_resource
 from service.registry import current
 from service.request_context import request_id
 from service.summary import summarise
@@ -51,7 +52,39 @@ def init_app(app: Flask) -> None:
     """Errors under /fhir as OperationOutcome; the JSON API answers FHIR when asked."""
     add_renderer(app, lambda req: req.path.startswith(f"{bp.url_prefix}/"),
                  render_outcome(FHIR_JSON))
-    register_result_renderer(app, FHIR_JSON, _render_result)
+    register_result_renderer(app, FHIR_JSON, _render_result, schema=RISK_ASSESSMENT)
+    contribute(app, _openapi_paths)
+
+
+RISK_ASSESSMENT = fhir_resource("RiskAssessment", "The score with its predictions (point, "
+                                "interval, missing range), basis, notes and narrative.")
+_OUTCOME = fhir_resource("OperationOutcome", "Every problem, one issue each.")
+
+
+def _openapi_paths(app: Flask) -> dict[str, dict[str, Any]]:
+    """POST /fhir/RiskAssessment/$assess for the OpenAPI document (errors as FHIR)."""
+    def outcome(why: str) -> dict[str, Any]:
+        return {"description": why, "content": {FHIR_JSON: {"schema": _OUTCOME}}}
+
+    body = {"oneOf": [fhir_resource("Bundle", "A collection or searchset of the patient's "
+                                    "Patient, Condition and Observation resources."),
+                      fhir_resource("Parameters", "One parameter 'bundle' holding that Bundle.")]}
+    responses = {"200": {"description": "The RiskAssessment.",
+                         "content": {FHIR_JSON: {"schema": RISK_ASSESSMENT}}},
+                 "400": outcome("The body is not valid JSON."),
+                 "413": outcome("The body is too large."),
+                 "415": outcome("Not sent as application/fhir+json or application/json."),
+                 "422": outcome("Not a Bundle, or the model does not apply to these data."),
+                 "500": outcome("The service failed; the body never echoes input.")}
+    operation: dict[str, Any] = {
+        "summary": "Score the patient in a FHIR Bundle; answer a FHIR RiskAssessment",
+        "tags": ["fhir"], "requestBody": {"required": True, "content": {
+            FHIR_JSON: {"schema": body}, "application/json": {"schema": body}}},
+        "responses": responses}
+    if app.config["API_KEY_HASHES"]:
+        operation["security"] = [{"apiKey": []}]
+        responses["401"] = outcome("No valid API key.")
+    return {"/fhir/RiskAssessment/$assess": {"post": operation}}
 
 
 def render_outcome(mimetype: str) -> Callable[[dict[str, Any]], Response]:

@@ -129,7 +129,7 @@ def create_result() -> tuple[str, int] | str:
         return render_form(form, checked.errors), 422
     model = current().get(None)
     result = riskmodel.score(checked.request.patient, model)
-    note_scored(model.ref, 1, "form", result)
+    note_scored(model.ref, 1, "form", result, form.patient or None)  # audited as its HMAC only
     return render_template("web/result.html", view=result_view(result, model, form), form=form,
                            record=Record(datetime.now(UTC), request_id()))
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import socket
 import socketserver
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from datetime import time as datetime_time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -41,9 +44,36 @@ ISSUE_TYPES = {
 RISK_PROBABILITY = {"negligible", "low", "moderate", "high", "certain"}
 
 
+# The fixtures' dates were chosen to be recent on this day (labs six days old, staging 16).
+# Loaded fixtures move every date by the days since, so "recent" stays recent whatever day the
+# tests run on; assertions name dates through ``shifted`` and "now" through ``FIXTURE_NOW``.
+FIXTURE_DAY = date(2026, 11, 26)
+SHIFT = date.today() - FIXTURE_DAY
+FIXTURE_NOW = datetime.combine(FIXTURE_DAY + SHIFT, datetime_time(12), UTC)
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T.*)?$")
+
+
+def shifted(text: str) -> str:
+    """A date (or date-time) of a fixture file as the loaded fixture holds it."""
+    match = _ISO_DATE.match(text)
+    if match is None:
+        return text
+    moved = date.fromisoformat(match.group(1)) + SHIFT
+    return moved.isoformat() + (match.group(2) or "")
+
+
+def _shift_dates(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _shift_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift_dates(v) for v in value]
+    return shifted(value) if isinstance(value, str) else value
+
+
 def load_fixture(name: str) -> Any:
-    """A fixture file, parsed; composed CDS requests are unwrapped to the request itself."""
-    data = json.loads((FIXTURES / name).read_text("utf-8"))
+    """A fixture file, parsed, its dates moved to today's clock (``shifted``); composed CDS
+    requests are unwrapped to the request itself."""
+    data = _shift_dates(json.loads((FIXTURES / name).read_text("utf-8")))
     return data["request"] if "service_path_placeholder" in data else data
 
 

@@ -193,3 +193,28 @@ def test_every_route_of_the_rest_service_is_in_the_openapi_document(app):
         documented = document["paths"].get(path, {})
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in documented, f"{method} {path} is not documented"
+
+
+def test_the_openapi_document_describes_cds_hooks_fhir_assess_and_the_fhir_answer(live_server):
+    document = requests.get(live_server.url + "/openapi.json", timeout=10).json()
+    validate(document)
+    for path in ("/cds-services", "/cds-services/{service_id}",
+                 "/cds-services/{service_id}/feedback", "/fhir/RiskAssessment/$assess"):
+        assert path in document["paths"], path
+    answers = document["paths"]["/v1/risk"]["post"]["responses"]["200"]["content"]
+    assert answers["application/fhir+json"]["schema"]["properties"]["resourceType"] == {
+        "const": "RiskAssessment"}
+    call = document["paths"]["/cds-services/{service_id}"]["post"]
+    assert "412" in call["responses"]
+    assert "security" not in call  # this server trusts no EHR issuer: nothing to send
+
+
+def test_with_an_ehr_issuer_the_cds_operations_ask_for_its_jwt():
+    from service import create_app
+
+    app = create_app({"TESTING": True, "CDS_JWT_ISSUERS": {"https://ehr.example.org/": []}})
+    document = app.test_client().get("/openapi.json").get_json()
+    assert document["components"]["securitySchemes"]["ehrJwt"]["bearerFormat"] == "JWT"
+    assert document["paths"]["/cds-services/{service_id}"]["post"]["security"] == [
+        {"ehrJwt": []}]
+    assert "security" not in document["paths"]["/cds-services"]["get"]  # discovery is open

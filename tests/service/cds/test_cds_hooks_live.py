@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import requests
 
+from ..conftest import shifted
+
 pytestmark = pytest.mark.e2e
 
 SERVICE = "lung-bone-mets-risk"
@@ -150,31 +152,44 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
     assert link.startswith(f"{live_server.url}/?")
     assert "calcium=10.9&calcium_unit=mg%2FdL" in link
     assert "lung-bm-literature 1.0.0" in card["detail"]
-    assert "sha256" in card["detail"]
-    assert "95% interval" in card["detail"]
+    assert "sha256" in resource["method"]["text"]  # the hash: in the record, not on the card
+    assert "sha256" not in card["detail"]
+
+
+def test_the_card_detail_reads_as_a_clinician_reads(live_server, fixture):
+    card = only_card(call(live_server, fixture("cds-request-complete.json")))
+    headline, missing, *_ = card["detail"].split("\n\n")
+    assert re.fullmatch(r"\*\*Bone-metastasis risk \d+ in 100 \(\d+%, high\)\.\*\* 95% "
+                        r"interval \d+%-\d+%\. Raised most by: [^.]+\.", headline)
+    assert missing.startswith("Not known: BSP. Depending on it the risk could be ")
+    assert "calculator" in card["detail"]
+    assert card["links"][0]["url"] in card["detail"]  # the prefilled form, linked in the text
+    for engineer_words in ("marginalised", "prevalence", "sha256", "Observation/"):
+        assert engineer_words not in card["detail"]
 
 
 def test_messy_request_uses_the_latest_valid_results_in_the_card_and_resource(
         live_server, fixture, risk_assessment_check):
     card = only_card(call(live_server, fixture("cds-request-messy.json")))
     detail = card["detail"]
-    for row in ("| Serum total calcium | 10.9 mg/dL | 2026-11-20 |",
-                "| Serum alkaline phosphatase | 140 U/L | 2026-11-20 |",
-                "| Serum CEA | 12 ug/L | 2026-11-20 |", "| CEA | 12 ng/mL |",
+    labs = shifted("2026-11-20")
+    for row in (f"| Serum total calcium | 10.9 mg/dL | {labs} |",
+                f"| Serum alkaline phosphatase | 140 U/L | {labs} |",
+                f"| Serum CEA | 12 ug/L | {labs} |", "| CEA | 12 ng/mL |",
                 "| T category (AJCC 8th) | T4 |", "| N category (AJCC 8th) | N3 |",
                 "| Stage group (AJCC 8th, M0) | IIIC |"):
         assert row in detail, row
     assert "marked entered-in-error: ignored" in detail
     assert '"\\_sort" parameter is not supported' in detail
-    assert "Serum albumin is from 2025-06-12" in detail
+    assert f"Serum albumin is from {shifted('2025-06-12')}" in detail
     assert "older than 90 days" in detail
     resource = card["suggestions"][0]["actions"][0]["resource"]
     risk_assessment_check(resource)
     basis = {b["reference"]: b["display"] for b in resource["basis"]}
-    assert basis["Observation/ca-20261120"] == "calcium: 10.9 mg/dL (2026-11-20)"
-    assert basis["Observation/alp-20261120"] == "ALP: 140 U/L (2026-11-20)"
+    assert basis["Observation/ca-20261120"] == f"calcium: 10.9 mg/dL ({labs})"
+    assert basis["Observation/alp-20261120"] == f"ALP: 140 U/L ({labs})"
     assert "Observation/alp-20261121" not in basis  # entered in error
-    assert any("2025-06-12" in n["text"] for n in resource["note"])
+    assert any(shifted("2025-06-12") in n["text"] for n in resource["note"])
 
 
 def test_sparse_request_treats_null_keys_as_nothing_recorded(live_server, fixture,
@@ -207,15 +222,18 @@ def test_patient_without_a_lung_cancer_condition_gets_no_card(live_server, fixtu
     assert response.json() == {"cards": []}
 
 
-def test_stage_iv_gives_an_info_card_saying_the_model_does_not_apply(live_server, fixture):
+def test_stage_iv_gives_no_card_and_the_log_says_why(live_server, fixture):
+    # Metastatic disease: the question is answered, nothing to act on (CDS Hooks guidance:
+    # no card). The card used to appear every time such a chart was opened.
     request = fixture("cds-request-complete.json")
     observation = request["prefetch"]["stage"]["entry"][0]["resource"]
     observation["valueCodeableConcept"] = {"text": "Stage IVB"}
-    card = only_card(call(live_server, request))
-    assert card["indicator"] == "info"
-    assert "not estimated" in card["summary"]
-    assert "out of scope" in card["detail"]
-    assert "suggestions" not in card
+    response = call(live_server, request)
+    assert response.status_code == 200
+    assert response.json() == {"cards": []}
+    live_server.wait_for_record(lambda r: r.get("event") == "cds_call"
+                                and r.get("outcome") == "out_of_scope"
+                                and r.get("hook_instance") == request["hookInstance"])
 
 
 def test_contradictory_stage_gives_the_same_info_card(live_server, fixture):

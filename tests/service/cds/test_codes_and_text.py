@@ -132,9 +132,10 @@ def test_the_card_and_the_narrative_say_the_risk_in_the_same_words_from_one_summ
         occurred=datetime(2026, 11, 26, tzinfo=UTC))
     card = cards.risk_card(result, model, summary, Reading(), card_id="c", suggestion_id="s",
                            resource=resource, links=cards.Links("/model-card", "/", True))
-    headline = f"{summary.in_100} ({summary.risk}), band {summary.band}"
+    assert f"{summary.in_100} ({summary.risk}, {summary.band})" in card["detail"]
+    assert f"{summary.in_100} ({summary.risk}), band {summary.band}" in resource["text"]["div"]
     for shown in (card["detail"], resource["text"]["div"]):
-        for part in (headline, summary.interval_text, "a note about the data"):
+        for part in (summary.interval_text, "a note about the data"):
             assert part in shown
     assert card["summary"] == summary.line
 

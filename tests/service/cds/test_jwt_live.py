@@ -13,6 +13,8 @@ import jwt
 import pytest
 import requests
 
+from ..conftest import shifted
+
 pytestmark = pytest.mark.e2e
 
 SERVICE = "lung-bone-mets-risk"
@@ -185,12 +187,12 @@ def test_mapped_bsp_code_is_read_from_the_record(setup, fixture):
         "resourceType": "Observation", "id": "bsp-1", "status": "final",
         "code": {"coding": [{"system": BSP[0], "code": BSP[1]}]},
         "subject": {"reference": "Patient/mCODEPatientExample01"},
-        "effectiveDateTime": "2026-11-12",
+        "effectiveDateTime": shifted("2026-11-12"),
         "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct",
                                              "code": "10828004", "display": "Positive"}]}}
     token = setup["ehr"].token(EHR, setup["aud"], jku=setup["jku"])
     card = call(setup, token, request).json()["cards"][0]
-    assert "| Bone sialoprotein (IHC) | positive | 2026-11-12 | Observation/bsp-1 |" in card[
+    assert f"| Bone sialoprotein (IHC) | positive | {shifted('2026-11-12')} |" in card[
         "detail"]
     assert "BSP missing" not in card["summary"]
     assert "must map" not in card["detail"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,9 +12,9 @@ from riskmodel import InvalidInputError, Quantity
 from service.fhir import inputs as fhir_input
 from service.fhir.reading import Options, Reading
 
-from ..conftest import MALFORMED_JSON, json_slots
+from ..conftest import FIXTURE_NOW, MALFORMED_JSON, json_slots, shifted
 
-NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)  # the fixtures' labs are from 2026-11-20
+NOW = FIXTURE_NOW  # the day the fixtures' dates count as recent, moved to today
 PATIENT = "mCODEPatientExample01"
 
 
@@ -62,7 +61,7 @@ def test_entered_in_error_result_is_ignored_and_noted_even_when_newer(fixture):
     assert reading.used["alp"].reference == "Observation/alp-20261120"
     note = next(n for n in reading.notes if n.code == "entered-in-error")
     assert note.field == "alp"
-    assert "2026-11-21" in note.message
+    assert shifted("2026-11-21") in note.message
 
 
 @pytest.mark.parametrize("status", ["preliminary", "cancelled", "registered"])
@@ -86,7 +85,7 @@ def test_stale_lab_is_used_with_a_note_giving_its_age(fixture):
     assert reading.used["albumin"].value == Quantity(3.2, "g/dL")
     stale = [n for n in reading.notes if n.code == "stale"]
     assert [n.field for n in stale] == ["albumin"]
-    assert "2025-06-12" in stale[0].message
+    assert shifted("2025-06-12") in stale[0].message
     assert "531 days" in stale[0].message
 
 
@@ -101,10 +100,10 @@ def test_mixed_units_in_one_bundle_are_each_converted_and_the_latest_is_used(fix
     sparse = fixture("cds-request-sparse.json")["prefetch"]
     mmol = entries(sparse["calcium"])[0]  # 2.30 mmol/L, LOINC 2000-8, 2026-11-18
     mmol["subject"] = {"reference": f"Patient/{PATIENT}"}
-    mmol["effectiveDateTime"] = "2026-11-24T08:00:00Z"
+    mmol["effectiveDateTime"] = shifted("2026-11-24T08:00:00Z")
     prefetch["calcium"]["entry"].append({"resource": mmol, "search": {"mode": "match"}})
     assert read(prefetch).used["calcium"].value == Quantity(2.3, "mmol/L")
-    mmol["effectiveDateTime"] = "2026-11-01T08:00:00Z"
+    mmol["effectiveDateTime"] = shifted("2026-11-01T08:00:00Z")
     assert read(prefetch).used["calcium"].value == Quantity(10.9, "mg/dL")
 
 
@@ -268,7 +267,7 @@ def test_an_m1_observation_makes_the_patient_out_of_scope(fixture):
     m_category = {"resourceType": "Observation", "id": "cm", "status": "final",
                   "code": {"coding": [{"system": "http://loinc.org", "code": "21907-1"}]},
                   "subject": {"reference": f"Patient/{PATIENT}"},
-                  "effectiveDateTime": "2026-11-10",
+                  "effectiveDateTime": shifted("2026-11-10"),
                   "valueCodeableConcept": {"coding": [
                       {"system": "http://snomed.info/sct", "code": "1229907005"}]}}  # cM1b
     prefetch["stage"]["entry"].append({"resource": m_category})

@@ -39,7 +39,7 @@ def _batch(client: Any, fixture: Any) -> Any:
 def _form(client: Any, fixture: Any) -> Any:
     page = client.get("/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return client.post("/", data={**FORM, "csrf_token": token})
+    return client.post("/", data={**FORM, "patient_identifier": MARKER_REF, "csrf_token": token})
 
 
 def _fhir(client: Any, fixture: Any) -> Any:
@@ -57,7 +57,7 @@ CHANNELS = {
     "api": (_api, 1, MARKER_REF),
     "api-fhir+json": (_api_fhir, 1, MARKER_REF),
     "batch": (_batch, 2, None),
-    "form": (_form, 1, None),
+    "form": (_form, 1, MARKER_REF),  # the identifier typed for the printed record
     "fhir": (_fhir, 1, "Patient/mCODEPatientExample01"),
     "cds": (_cds, 1, "Patient/mCODEPatientExample01"),
 }
