@@ -5,6 +5,7 @@
     bmrisk-admin audit export --since 2026-01-01 --until 2026-02-01 --format csv|jsonl
     bmrisk-admin audit lookup --patient-ref Patient/123 [--format csv|jsonl]
     bmrisk-admin audit purge [--days N]     delete rows older than N days (BMRISK_AUDIT_DAYS)
+    bmrisk-admin feedback import /data/feedback.sqlite3   copy an older release's feedback
 
 Settings come from the same ``BMRISK_*`` variables as the service's (BMRISK_DATABASE_URL,
 BMRISK_AUDIT_KEY, BMRISK_AUDIT_DAYS). Errors end with one line on stderr and exit status 1.
@@ -17,13 +18,14 @@ import csv
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import ConfigError, load
-from .storage import Storage, open_storage, schema
+from .storage import Storage, legacy, open_storage, schema
 from .storage import audit as audit_rows
 from .storage.settings import SETTINGS
 
@@ -77,6 +79,11 @@ def _purge(storage: Storage, args: argparse.Namespace, out: TextIO) -> None:
     print(f"deleted {deleted} audit rows older than {days} days", file=out)
 
 
+def _import_feedback(storage: Storage, args: argparse.Namespace, out: TextIO) -> None:
+    read, new = legacy.import_feedback(storage.engine, args.source)
+    print(f"read {read} feedback rows from {args.source}; {new} new", file=out)
+
+
 def _write(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO) -> None:
     """Rows as JSON lines or CSV (header first), times in UTC ISO 8601."""
     writer = csv.DictWriter(out, fieldnames=audit_rows.COLUMNS) if fmt == "csv" else None
@@ -105,7 +112,7 @@ def _moment(value: str) -> datetime:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bmrisk-admin", description=__doc__.splitlines()[0])
-    groups = parser.add_subparsers(required=True, metavar="{db,audit}")
+    groups = parser.add_subparsers(required=True, metavar="{db,audit,feedback}")
     db = groups.add_parser("db", help="the database schema").add_subparsers(required=True)
     db.add_parser("upgrade", help="migrate to this release's schema").set_defaults(run=_upgrade)
     db.add_parser("check", help="fail unless the schema is current").set_defaults(run=_check)
@@ -122,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
     purge = audit.add_parser("purge", help="delete rows older than the retention")
     purge.add_argument("--days", type=int, help="default: BMRISK_AUDIT_DAYS")
     purge.set_defaults(run=_purge)
+    old = groups.add_parser("feedback", help="card feedback").add_subparsers(required=True)
+    copy = old.add_parser("import", help="copy feedback from a pre-2.0 feedback.sqlite3")
+    copy.add_argument("source", type=Path, help="the old BMRISK_FEEDBACK_DB file")
+    copy.set_defaults(run=_import_feedback)
     return parser
 
 

@@ -96,11 +96,16 @@ def _errors(*statuses: int, size: int = 0) -> dict[str, Any]:
         415: "the body is not sent as application/json.",
         422: "invalid fields, each named with its path in `errors`.",
         500: "the service failed; the body never echoes input.",
+        503: "the database is out of reach: no score is given without its audit row; retry "
+             "after Retry-After seconds.",
     }
     found = {str(s): _problem(s, why[s]) for s in statuses}
     if 401 in statuses:
         found["401"]["headers"] = {**_REQUEST_ID, "WWW-Authenticate": {
             "description": "Bearer challenge.", "schema": {"type": "string"}}}
+    if 503 in statuses:
+        found["503"]["headers"] = {**_REQUEST_ID, "Retry-After": {
+            "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
     return found
 
 
@@ -108,7 +113,7 @@ def _scoring(summary: str, request_schema: Any, ok: dict[str, Any], size: int) -
     return {"post": {
         "summary": summary, "tags": ["scoring"], "security": [{SECURITY_SCHEME: []}],
         "requestBody": {"required": True, "content": {JSON: {"schema": request_schema}}},
-        "responses": {"200": ok, **_errors(400, 401, 413, 415, 422, 500, size=size)}}}
+        "responses": {"200": ok, **_errors(400, 401, 413, 415, 422, 500, 503, size=size)}}}
 
 
 def _get(summary: str, tag: str, ok: dict[str, Any], *statuses: int,
@@ -173,8 +178,8 @@ def _operation_paths() -> dict[str, dict[str, Any]]:
                     ("status", "service_version", "models"))
     return {
         "/healthz": _get("Liveness: the service answers", "operations", _ok("Alive.", health)),
-        "/readyz": _get("Readiness: models loaded and verified (SHA-256)", "operations",
-                        _ok("Ready; the models served.", ready)),
+        "/readyz": _get("Readiness: models loaded and verified (SHA-256), database answering",
+                        "operations", _ok("Ready; the models served.", ready), 503),
         "/metrics": _get("Prometheus metrics (request counts, latency by endpoint and status)",
                          "operations", _ok("Prometheus text format.", {"type": "string"},
                                            "text/plain")),

@@ -12,11 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from service.storage.tables import feedback
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from service.storage.tables import feedback, insert_once
 
 
 def store(engine: Engine, service_id: str, items: Sequence[dict[str, Any]],
@@ -24,9 +21,7 @@ def store(engine: Engine, service_id: str, items: Sequence[dict[str, Any]],
     """Store validated feedback items for ``service_id`` in one transaction; returns how many
     were new (items already stored are skipped)."""
     received = datetime.now(UTC)
-    # RETURNING counts what was inserted (rowcount is not reliable for this on every driver).
-    insert = _INSERTS[engine.dialect.name](feedback).on_conflict_do_nothing(
-        index_elements=["card", "outcome", "outcome_timestamp"]).returning(feedback.c.id)
+    insert = insert_once(engine, feedback, ["card", "outcome", "outcome_timestamp"])
     stored = 0
     with engine.begin() as connection:
         for item in items:
@@ -59,8 +54,8 @@ def summary(engine: Engine, service_id: str) -> dict[str, Any]:
                  .group_by(feedback.c.reason_system, feedback.c.reason_code)
                  .order_by(func.count().desc()))
     with engine.connect() as connection:
-        outcomes = dict(connection.execute(by_outcome).tuples().all())
-        reasons = connection.execute(by_reason).tuples().all()
+        outcomes = {outcome: count for outcome, count in connection.execute(by_outcome)}
+        reasons = [tuple(row) for row in connection.execute(by_reason)]
     counts = {"accepted": outcomes.get("accepted", 0), "overridden": outcomes.get("overridden", 0)}
     return {"service": service_id, "total": sum(counts.values()), "outcomes": counts,
             "overrideReasons": [_reason(*row) for row in reasons]}

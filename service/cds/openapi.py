@@ -44,11 +44,11 @@ def paths(app: Flask) -> dict[str, dict[str, Any]]:
             with_id=False)},
         "/cds-services/{service_id}": {"post": _operation(
             "Call the patient-view service: one card with the risk (FHIR data in prefetch or "
-            "fetched from fhirServer)", _CARDS, (400, 401, 404, 412, 413, 415, 422, 500),
+            "fetched from fhirServer)", _CARDS, (400, 401, 404, 412, 413, 415, 422, 500, 503),
             secured, body=CdsRequestSchema)},
         "/cds-services/{service_id}/feedback": {"post": _operation(
             "Feedback on cards: accepted or overridden, with the reason", stored,
-            (400, 401, 404, 413, 415, 422, 500), secured, body=FeedbackSchema)},
+            (400, 401, 404, 413, 415, 422, 500, 503), secured, body=FeedbackSchema)},
         "/cds-services/{service_id}/feedback/summary": {"get": _operation(
             "How often cards were accepted or overridden (counts only)", {"type": "object"},
             (401, 404, 500), secured)},

@@ -75,7 +75,9 @@ def _openapi_paths(app: Flask) -> dict[str, dict[str, Any]]:
                  "413": outcome("The body is too large."),
                  "415": outcome("Not sent as application/fhir+json or application/json."),
                  "422": outcome("Not a Bundle, or the model does not apply to these data."),
-                 "500": outcome("The service failed; the body never echoes input.")}
+                 "500": outcome("The service failed; the body never echoes input."),
+                 "503": outcome("The database is out of reach: no score without its audit "
+                                "row; retry after Retry-After seconds.")}
     operation: dict[str, Any] = {
         "summary": "Score the patient in a FHIR Bundle; answer a FHIR RiskAssessment",
         "tags": ["fhir"], "requestBody": {"required": True, "content": {

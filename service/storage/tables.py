@@ -9,8 +9,10 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Engine,
     Float,
     Index,
+    Insert,
     Integer,
     MetaData,
     SmallInteger,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = MetaData()
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
@@ -67,6 +70,14 @@ feedback = Table(
     UniqueConstraint("card", "outcome", "outcome_timestamp", name="feedback_once"),
     Index("feedback_by_service", "service_id", "outcome"),
 )
+
+def insert_once(engine: Engine, table: Table, unique: list[str]) -> Insert:
+    """An INSERT that skips a row whose ``unique`` columns are already stored, and returns the
+    ids it inserted (rowcount is not reliable for this on every driver)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return (dialect.insert(table).on_conflict_do_nothing(index_elements=unique)
+            .returning(*table.primary_key.columns))
+
 
 # JWT ids already accepted, until they expire: a token is accepted once, by any replica.
 seen_jwt = Table(

@@ -72,3 +72,12 @@ def test_the_server_settings_file_is_copied_into_the_image(name):
 def test_the_dockerignore_keeps_the_venv_git_and_tests_out():
     ignored = (ROOT / ".dockerignore").read_text("utf-8").split()
     assert {".venv", ".git", "tests"} <= set(ignored)
+
+
+def test_the_default_database_lives_in_the_data_volume_and_the_uid_matches_kubernetes():
+    env = " ".join(args for word, args in runtime_stage() if word == "ENV")
+    assert "BMRISK_DATABASE_URL=sqlite:////data/bmrisk.sqlite3" in env
+    assert ("VOLUME", '["/data"]') in runtime_stage()
+    deployment = (ROOT / "deploy" / "kubernetes" / "deployment.yaml").read_text("utf-8")
+    assert ("USER", "10001:10001") in runtime_stage()
+    assert "runAsUser: 10001" in deployment

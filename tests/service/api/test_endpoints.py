@@ -133,7 +133,7 @@ def test_openapi_is_valid_3_1_with_servers_and_problem_envelope(live_server):
     operations = [op for path in document["paths"].values() for op in path.values()]
     assert not [op for op in operations if "security" in op or "401" in op["responses"]]
     risk = document["paths"]["/v1/risk"]["post"]["responses"]
-    assert set(risk) == {"200", "400", "413", "415", "422", "500"}
+    assert set(risk) == {"200", "400", "413", "415", "422", "500", "503"}
     assert risk["422"]["content"]["application/problem+json"]["schema"] == {
         "$ref": "#/components/schemas/Problem"}
 

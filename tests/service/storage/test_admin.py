@@ -78,3 +78,32 @@ def test_purge_deletes_only_rows_older_than_the_retention(scored, capsys, databa
     monkeypatch.setenv("BMRISK_AUDIT_DAYS", "30")
     assert "deleted 1 audit rows" in run(capsys, "audit", "purge")
     assert [r["id"] for r in audit_rows(database_url)] == [r["id"] for r in scored[1:]]
+
+
+# The feedback table of the releases before this storage (service/cds/store.py, removed).
+OLD_SCHEMA = """CREATE TABLE feedback (id INTEGER PRIMARY KEY, service_id TEXT NOT NULL,
+    card TEXT NOT NULL, outcome TEXT NOT NULL, accepted_suggestions TEXT NOT NULL,
+    reason_system TEXT, reason_code TEXT, reason_display TEXT, user_comment TEXT,
+    outcome_timestamp TEXT NOT NULL, received_at TEXT NOT NULL)"""
+
+
+def test_feedback_of_an_older_release_is_imported_once(make_app, database_url, tmp_path,
+                                                       monkeypatch, capsys):
+    import sqlite3
+
+    old = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(old) as db:
+        db.execute(OLD_SCHEMA)
+        db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (1, "lung-bone-mets-risk", "c1", "accepted", '["s1"]', None, None, None, None,
+             "2026-11-01T10:00:00Z", "2026-11-01T10:00:01+00:00"),
+            (2, "lung-bone-mets-risk", "c2", "overridden", "[]", "urn:x", "imaging-done",
+             "Imaging done", None, "2026-11-02T10:00:00Z", "2026-11-02T10:00:01+00:00")])
+    db.close()
+    client = make_app().test_client()
+    monkeypatch.setenv("BMRISK_DATABASE_URL", database_url)
+    assert "read 2 feedback rows" in run(capsys, "feedback", "import", str(old))
+    assert "; 0 new" in run(capsys, "feedback", "import", str(old))  # a second run copies nothing
+    counts = client.get("/cds-services/lung-bone-mets-risk/feedback/summary").get_json()
+    assert counts["outcomes"] == {"accepted": 1, "overridden": 1}
+    assert admin(["feedback", "import", str(tmp_path / "absent.sqlite3")]) == 1

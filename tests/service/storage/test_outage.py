@@ -44,3 +44,13 @@ def test_scores_answer_503_while_the_database_is_away_and_200_when_it_returns(
     assert [r["request_id"] for r in audit_rows(database_url)][-1] == \
         back.headers["X-Request-ID"]
     assert len(audit_rows(database_url)) == 2
+
+
+def test_the_openapi_document_lists_the_503_of_every_operation_that_can_give_it(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path, method in (("/v1/risk", "post"), ("/v1/risk/batch", "post"),
+                         ("/readyz", "get"), ("/fhir/RiskAssessment/$assess", "post"),
+                         ("/cds-services/{service_id}", "post"),
+                         ("/cds-services/{service_id}/feedback", "post")):
+        assert "503" in paths[path][method]["responses"], path
+    assert "Retry-After" in paths["/v1/risk"]["post"]["responses"]["503"]["headers"]
