@@ -27,6 +27,7 @@ from riskmodel.features import (
     T_CATEGORIES,
 )
 from riskmodel.inputs import M_CATEGORIES, canonical_table, raw_table
+from riskmodel.marginal import rowdot
 from riskmodel.mixture import quantiles
 
 SETTINGS = settings(max_examples=300, deadline=None,
@@ -122,3 +123,12 @@ def test_a_patient_with_missing_inputs_takes_the_one_row_path(model, monkeypatch
     assert calls
     with pytest.raises(InvalidInputError):
         Patient(stage="IV")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 60).flatmap(lambda m: st.tuples(
+    st.lists(st.floats(-1e6, 1e6), min_size=m, max_size=m),
+    st.lists(st.floats(-1e3, 1e3), min_size=m, max_size=m))))
+def test_one_rows_rowdot_is_the_vectorised_bits(row):
+    a, v = (np.array(part) for part in row)
+    assert rowdot(a[None, :], v).tobytes() == rowdot(np.vstack([a, a]), v)[:1].tobytes()
