@@ -60,7 +60,9 @@ def _risks_without(model: Model, design: Design, scores: Scores) -> np.ndarray:
     variants = np.repeat(design.X[None, :, :], k, axis=0)  # (k, n, k)
     variants[np.arange(k), :, np.arange(k)] = 0.0
     group = None if design.group is None else np.tile(design.group, k)
-    out = model.score_design(variants.reshape(k * n, k), group).probability.reshape(k, n).T
+    # Only the risk is used: the quantile interval of rows with a missing value is skipped.
+    out = model.score_design(variants.reshape(k * n, k), group,
+                             interval=False).probability.reshape(k, n).T
     return np.where(design.not_used, scores.probability[:, None], out)
 
 

@@ -43,9 +43,21 @@ class Marginal:
 
 def rowdot(A: np.ndarray, v: np.ndarray) -> np.ndarray:
     """A @ v summed column by column in a fixed order (bit-identical for any number of rows)."""
+    if len(A) == 1 and A.shape[1] and A.dtype == v.dtype == np.float64:
+        return np.array([_rowdot_one(A[0].tolist(), v.tolist())])
     out = A[:, 0] * v[0] if A.shape[1] else np.zeros(len(A))
     for j in range(1, A.shape[1]):
         out += A[:, j] * v[j]
+    return out
+
+
+def _rowdot_one(a: list[float], v: list[float]) -> float:
+    """One row's ``rowdot`` on Python floats: the same multiplications and additions in the
+    same order (so the same bits), without a numpy call per column; a sparse patient has
+    thousands of combinations. tests/riskmodel/test_one_row.py checks it."""
+    out = a[0] * v[0]
+    for j in range(1, len(a)):
+        out += a[j] * v[j]
     return out
 
 

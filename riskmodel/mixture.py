@@ -10,6 +10,8 @@ With nothing missing there is one component and the interval is the parameter in
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import ndtr
 
@@ -24,6 +26,8 @@ def quantiles(mu: np.ndarray, sd: np.ndarray, weights: np.ndarray, z: float) -> 
     fixed order, so a row's quantiles depend on that row alone.
     """
     alpha = float(ndtr(-z))
+    if len(mu) == 1:
+        return _quantiles_one(mu, sd, weights, z, alpha)
     out = np.empty((len(mu), 2))
     for side, (target, sign) in enumerate(((alpha, -1.0), (1.0 - alpha, 1.0))):
         ends = mu + sign * z * sd
@@ -44,4 +48,35 @@ def _cdf(x: np.ndarray, mu: np.ndarray, sd: np.ndarray, weights: np.ndarray) -> 
     out = cdf[:, 0] * weights[0]
     for j in range(1, len(weights)):
         out += cdf[:, j] * weights[j]
+    return out
+
+
+def _quantiles_one(mu: np.ndarray, sd: np.ndarray, weights: np.ndarray, z: float,
+                   alpha: float) -> np.ndarray:
+    """``quantiles`` of one row, bisected on Python floats: the same IEEE operations in the same
+    order as the vectorised loop (so the same bits), without some 800 numpy calls on arrays of
+    length one. tests/riskmodel/test_one_row.py checks it against the vectorised path."""
+    out = np.empty((1, 2))
+    mus, sds, w = mu[0].tolist(), sd[0].tolist(), weights.tolist()
+    for side, (target, sign) in enumerate(((alpha, -1.0), (1.0 - alpha, 1.0))):
+        ends = mu + sign * z * sd
+        low, high = float(ends.min(axis=1)[0]), float(ends.max(axis=1)[0])
+        for _ in range(_STEPS):
+            mid = 0.5 * (low + high)
+            if _cdf_one(mid, mus, sds, w) < target:
+                low = mid
+            else:
+                high = mid
+        out[0, side] = 0.5 * (low + high)
+    return out
+
+
+def _cdf_one(x: float, mu: list[float], sd: list[float], weights: list[float]) -> float:
+    """``_cdf`` of one row: ndtr on the row at once, the weighted sum column by column."""
+    u = [(x - m) / s if s > 0 else (math.inf if x >= m else -math.inf)
+         for m, s in zip(mu, sd, strict=True)]
+    cdf = ndtr(np.array(u)).tolist()
+    out = cdf[0] * weights[0]
+    for j in range(1, len(weights)):
+        out += cdf[j] * weights[j]
     return out

@@ -206,7 +206,7 @@ class Model:
         return np.logical_and.reduce(known) | np.isnan(x)
 
     # -- scoring ---------------------------------------------------------------------------
-    def score_design(self, X: Any, group: Any = None) -> Scores:
+    def score_design(self, X: Any, group: Any = None, *, interval: bool = True) -> Scores:
         """Score encoded rows: risk, contributions, parameter interval, missing range.
 
         Parameters
@@ -217,6 +217,9 @@ class Model:
         group : array_like of int, shape (n,), optional
             Completion id of each row's staging terms (``Design.group``); -1 or None: the
             missing staging terms vary over the whole reference (T, N) distribution.
+        interval : bool, default True
+            False: rows with a missing value get no quantile interval (``low`` and ``high``
+            are NaN for them), which is most of their cost; every other output is unchanged.
 
         Returns
         -------
@@ -234,7 +237,7 @@ class Model:
         rows = np.concatenate(gaps) if gaps else np.empty(0, dtype=int)
         if rows.size:
             group = None if group is None else np.asarray(group)[rows]
-            self._score_missing(X[rows], rows, out, group)
+            self._score_missing(X[rows], rows, out, group, interval)
         return out
 
     def _score_block(self, x: np.ndarray, out: Scores, start: int) -> np.ndarray:
@@ -299,11 +302,12 @@ class Model:
         np.reciprocal(t, out=high)
 
     def _score_missing(self, X: np.ndarray, rows: np.ndarray, out: Scores,
-                       group: np.ndarray | None) -> None:
+                       group: np.ndarray | None, interval: bool = True) -> None:
         """Score again, marginalised, the rows that hold a missing value."""
         found = marginalise(self.terms, self.beta, self.intercept, X, self._patterns,
                             joint=self._joint, group=group, at_mean=self._research,
-                            variance=self._combination_variance, z=self.z)
+                            variance=self._combination_variance if interval else None,
+                            z=self.z)
         variance = found.ratio ** 2 * self._variance(found.x_bar)
         p, low, high = np.empty(len(X)), np.empty(len(X)), np.empty(len(X))
         self._bounds(found.logit, variance, p, low, high)

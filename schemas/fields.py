@@ -9,8 +9,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from riskmodel import Quantity
 from riskmodel.errors import Message
 from riskmodel.units import ucum_code
+
+_LAB_KEYS = frozenset({"value", "unit"})
 
 
 def quoted(value: Any) -> str:
@@ -119,17 +122,34 @@ class Choice(validate.OneOf):
 
 
 class LabField(Coded, fields.Nested):
-    """A lab result as an object {value, unit}; a bare number is refused, never given a unit."""
+    """A lab result as an object {value, unit}; a bare number is refused, never given a unit.
 
-    def __init__(self, nested: Any, example_unit: str, units: tuple[str, ...], **kwargs: Any):
+    A well-formed lab (exactly a finite number and one of the lab's units) is read directly;
+    anything else goes through the nested schema, which names every problem. Both give the
+    same Quantity (tests/schemas/test_lab_field.py); the direct read skips a nested load.
+    """
+
+    def __init__(self, nested: Any, example_unit: str, units: tuple[str, ...], lab: str,
+                 **kwargs: Any):
         super().__init__(nested, **kwargs)
         self.example_unit = example_unit
         self.units = units
+        self.lab = lab
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, Mapping):
             raise ValidationError(self._shape_message(value))
-        return super()._deserialize(value, attr, data, **kwargs)
+        return self.well_formed(value) or super()._deserialize(value, attr, data, **kwargs)
+
+    def well_formed(self, value: Mapping[str, Any]) -> Quantity | None:
+        """The Quantity of a lab the nested schema would load without a problem, else None."""
+        if type(value) is not dict or value.keys() != _LAB_KEYS:
+            return None
+        number, unit = as_finite_float(value["value"]), value["unit"]
+        if number is None or not isinstance(unit, str):
+            return None
+        code = ucum_code(self.lab, unit) or unit
+        return Quantity(number, code) if code in self.units else None
 
     def _shape_message(self, value: Any) -> Message:
         units = ", ".join(self.units)

@@ -125,7 +125,7 @@ def _feature_field(feature: Feature) -> fields.Field:
         metadata["description"] += f" Units: {_unit_list(feature)}."
         metadata["x-units"] = list(feature.units)
         return LabField(_quantity_schema(feature), feature.canonical_unit, feature.units,
-                        allow_none=True, metadata=metadata)
+                        feature.name, allow_none=True, metadata=metadata)
     refused = OUT_OF_SCOPE_STAGES if feature.name == "stage" else ()
     return StrictString(allow_none=True, validate=Choice(feature.categories, refused),
                         metadata=metadata)

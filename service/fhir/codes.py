@@ -133,7 +133,17 @@ def matches(coding: dict, codes: tuple[Code, ...]) -> bool:
 
 def concept_matches(concept: Any, codes: tuple[Code, ...]) -> bool:
     """Whether any coding of a CodeableConcept is one of ``codes``."""
-    return any(matches(c, codes) for c in codings(concept))
+    # As any(matches(c, codes) for c in codings(concept)), without building every Coding's
+    # dict: every Observation of a hook call is tested against each lab's codes.
+    found = concept.get("coding") if isinstance(concept, dict) else None
+    if not isinstance(found, list):
+        return False
+    return any(_pair(c) in codes for c in found if isinstance(c, dict))
+
+
+def _pair(coding: dict[str, Any]) -> tuple[str | None, str | None]:
+    system, code = coding.get("system"), coding.get("code")
+    return (system if isinstance(system, str) else None, code if isinstance(code, str) else None)
 
 
 def coded_value(kind: str, system: str | None, code: str | None) -> str | None:

@@ -25,7 +25,7 @@ from service.request_context import request_id
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
-from .i18n import NAMES, current_language, remember, select_locale
+from .i18n import NAMES, current_language, install_template_gettext, remember, select_locale
 from .labels import GRADE_WORDS, spec_words
 from .result import Record, feature_label, result_view
 from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size
@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     """Set up the pages' languages, CSRF tokens (this blueprint's POSTs only) and HTML errors."""
     Babel(app, locale_selector=select_locale,
           default_translation_directories=str(TRANSLATIONS))
+    install_template_gettext(app)
     # CSRFProtect would guard every POST of the app (the JSON API too): only the form's here.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)

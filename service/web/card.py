@@ -12,9 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .labels import GRADE_WORDS, Text, spec_words
 
 UNKNOWN = "unknown"  # riskmodel.card writes what the spec does not give this way

@@ -8,9 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 import riskmodel
 from riskmodel import Model, Patient
 from riskmodel.features import FEATURES, Feature
@@ -19,6 +16,8 @@ from riskmodel.staging import derive_stage
 from riskmodel.units import shown_unit, ucum_code
 
 from .form import FIELD_NAMES, FORM_LEVEL, UNIT, Checked, FieldError, FormInput, check
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .labels import Text, category_word, spec_words
 from .messages import Said, either, error_text, label, unit_list
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
+from .i18n import gettext
+from .i18n import lazy_gettext as _l
 
 CATEGORY_WORDS = {
     "histology": {

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-
 from riskmodel import Notice
 from riskmodel.features import BY_NAME, Feature
 from riskmodel.staging import derive_stage
@@ -19,6 +17,7 @@ from schemas.openapi import PATIENT_EXAMPLE
 
 from .form import UNIT, FieldError, FormInput, parse_number
 from .i18n import current_language
+from .i18n import gettext as _
 from .labels import spec_text
 
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
-
 from riskmodel import Model, Result, TermResult
 from riskmodel.features import BY_NAME, FEATURES
 from riskmodel.staging import derive_stage
@@ -20,6 +18,7 @@ from riskmodel.units import shown_unit
 from service.summary import percent, summarise
 
 from .form import UNIT, FormInput
+from .i18n import gettext as _
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
 from .messages import Said, alert_text, either, label, warning_text
 from .svg import Bar, Icon, bars, icon_array

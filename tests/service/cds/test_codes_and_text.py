@@ -138,3 +138,22 @@ def test_the_card_and_the_narrative_say_the_risk_in_the_same_words_from_one_summ
         for part in (summary.interval_text, "a note about the data"):
             assert part in shown
     assert card["summary"] == summary.line
+
+
+_CODE_PARTS = st.one_of(st.sampled_from([fhir_codes.LOINC, fhir_codes.SNOMED, "17861-6",
+                                         "2000-8", "1751-7"]), st.none(), st.integers(),
+                        st.text(max_size=4))
+_CONCEPTS = st.one_of(
+    st.none(), st.integers(), st.text(max_size=3),
+    st.fixed_dictionaries({}, optional={"text": st.text(max_size=3), "coding": st.one_of(
+        st.none(), st.text(max_size=3), st.lists(st.one_of(st.integers(), st.none(),
+            st.fixed_dictionaries({}, optional={"system": _CODE_PARTS, "code": _CODE_PARTS,
+                                                "display": _CODE_PARTS})), max_size=4))}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CONCEPTS, st.lists(st.tuples(_CODE_PARTS, _CODE_PARTS), max_size=3))
+def test_concept_matches_is_any_coding_matching_by_system_and_code(concept, wanted):
+    codes = (*wanted, (fhir_codes.LOINC, "17861-6"), (None, None))
+    expected = any(fhir_codes.matches(c, codes) for c in fhir_codes.codings(concept))
+    assert fhir_codes.concept_matches(concept, codes) is expected

@@ -1,0 +1,134 @@
+"""The one-row paths give the same bits as the vectorised engine.
+
+One patient's interval bisects on Python floats (``mixture._quantiles_one``), and the risks
+"without each term" skip the interval they never use (``score_design(interval=False)``).
+Both must leave every output bit for bit as the vectorised path computes it, for random
+patients with missing inputs. Refused inputs never reach either path (the Patient refuses
+them when it is built); the strategy draws them too and checks that they are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import riskmodel
+from riskmodel import InvalidInputError, Patient, Quantity
+from riskmodel.features import (
+    BY_NAME,
+    HISTOLOGIES,
+    N_CATEGORIES,
+    OUT_OF_SCOPE_STAGES,
+    STAGES,
+    T_CATEGORIES,
+)
+from riskmodel.inputs import M_CATEGORIES, canonical_table, raw_table
+from riskmodel.marginal import rowdot
+from riskmodel.mixture import quantiles
+
+SETTINGS = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def maybe(strategy):
+    return st.one_of(st.none(), strategy)
+
+
+@st.composite
+def labs(draw, name):
+    feature = BY_NAME[name]
+    value = draw(st.floats(0.0, 2 * feature.plausible[1], allow_nan=False))
+    return Quantity(value, draw(st.sampled_from(feature.units)))
+
+
+raw_patients = st.builds(
+    dict, histology=maybe(st.sampled_from(HISTOLOGIES)),
+    t_category=maybe(st.sampled_from(T_CATEGORIES)),
+    n_category=maybe(st.sampled_from(N_CATEGORIES)),
+    stage=maybe(st.sampled_from(STAGES + OUT_OF_SCOPE_STAGES)),
+    bsp=maybe(st.sampled_from(BY_NAME["bsp"].categories)),
+    m_category=maybe(st.sampled_from(M_CATEGORIES)),
+    calcium=maybe(labs("calcium")), albumin=maybe(labs("albumin")), alp=maybe(labs("alp")),
+    cea=maybe(labs("cea")))
+
+
+def built(raw: dict) -> Patient | None:
+    """The Patient, or None when the inputs are refused (they then reach no scoring path)."""
+    try:
+        return Patient(**raw)
+    except InvalidInputError as error:
+        problems = error.problems
+    assert problems
+    return None
+
+
+@SETTINGS
+@given(raw_patients)
+def test_one_patient_scores_bit_for_bit_as_the_vectorised_batch(model, raw):
+    patient = built(raw)
+    if patient is None:
+        return
+    one = riskmodel.score(patient, model)
+    # Two identical rows share one missing pattern, so its interval takes the vectorised path.
+    batch = riskmodel.score_many([patient, patient], model)
+    assert repr(one) == repr(batch[0]) == repr(batch[1])
+
+
+@SETTINGS
+@given(st.lists(raw_patients, min_size=1, max_size=6))
+def test_scores_without_the_interval_leave_every_other_output_unchanged(model, raws):
+    patients = [p for p in map(built, raws) if p is not None]
+    if not patients:
+        return
+    design = model.design(canonical_table(raw_table(patients)))
+    full = model.score_design(design.X, design.group)
+    bare = model.score_design(design.X, design.group, interval=False)
+    complete = ~np.isnan(design.X).any(axis=1)
+    for field in dataclasses.fields(full):
+        a, b = getattr(full, field.name), getattr(bare, field.name)
+        if field.name in ("low", "high"):
+            a, b = a[complete], b[complete]
+        assert a.tobytes() == b.tobytes(), field.name
+
+
+finite = st.floats(-30, 30, allow_nan=False)
+# An SD is 0 or the root of a variance (never subnormal: the vectorised path would overflow).
+spreads = st.one_of(st.floats(1e-6, 5), st.just(0.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 40).flatmap(lambda m: st.tuples(
+    st.lists(finite, min_size=m, max_size=m), st.lists(spreads, min_size=m, max_size=m),
+    st.lists(st.floats(0.01, 1), min_size=m, max_size=m))))
+def test_one_rows_quantiles_are_the_vectorised_bits(row):
+    mu, sd, weights = (np.array(part) for part in row)
+    weights = weights / weights.sum()
+    one = quantiles(mu[None, :], sd[None, :], weights, 1.959963984540054)
+    two = quantiles(np.vstack([mu, mu]), np.vstack([sd, sd]), weights, 1.959963984540054)
+    assert one.tobytes() == two[:1].tobytes()
+
+
+def test_a_patient_with_missing_inputs_takes_the_one_row_path(model, monkeypatch):
+    calls = []
+    import riskmodel.mixture as mixture
+
+    original = mixture._quantiles_one
+    monkeypatch.setattr(mixture, "_quantiles_one",
+                        lambda *args: calls.append(1) or original(*args))
+    riskmodel.score(Patient(histology="squamous"), model)
+    assert calls
+    with pytest.raises(InvalidInputError):
+        Patient(stage="IV")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 60).flatmap(lambda m: st.tuples(
+    st.lists(st.floats(-1e6, 1e6), min_size=m, max_size=m),
+    st.lists(st.floats(-1e3, 1e3), min_size=m, max_size=m))))
+def test_one_rows_rowdot_is_the_vectorised_bits(row):
+    a, v = (np.array(part) for part in row)
+    assert rowdot(a[None, :], v).tobytes() == rowdot(np.vstack([a, a]), v)[:1].tobytes()
