@@ -5,7 +5,7 @@ Examples
 >>> import riskmodel
 >>> result = riskmodel.score(riskmodel.Patient(histology="squamous"))
 >>> result.model.id, round(result.probability, 4)
-('lung-bm-literature', 0.0883)
+('lung-bm-literature', 0.1019)
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from .terms import Term
 
 UNKNOWN = "unknown"
 CARD_FORMAT = "bmrisk-model-card/1"
-# The grading scale the spec's grades use (evidence.md section 1.2).
+# The grading scale the spec's grades use (docs/evidence.md#grades).
 GRADE_SCALE = {
     "A": "pooled estimate of a meta-analysis read in full",
     "B": "adjusted estimate from a large cohort for this very outcome",
@@ -76,7 +76,46 @@ def model_card(model: Model) -> dict[str, Any]:
         "known_gaps": list(spec.get("known_gaps", [UNKNOWN])),
         "points": _points_section(model),
         "provenance": _known(spec.get("provenance")),
+        "evidence_file": spec.get("evidence", "docs/evidence.md"),
+        "changes_from_previous": spec.get("changes_from"),
+        "plausibility": _plausibility(model),
+        "tn_reference": _tn_reference(model),
     }
+
+
+def _plausibility(model: Model) -> dict[str, Any] | None:
+    """The model's mean risk over the reference population by histology, beside SEER's."""
+    found = model.spec.get("plausibility")
+    if not found:
+        return None
+    rows = []
+    for row in found["rows"]:
+        mean = model.mean_reference_risk(row["terms"])
+        rows.append({"histology": row.get("label", row["histology"]), "model_mean_risk": mean,
+                     "seer_prevalence": row["prevalence"],
+                     "difference": mean - row["prevalence"],
+                     "within_tolerance": abs(mean - row["prevalence"]) <= found["tolerance"]})
+    source = found["source"]
+    how = (f"Mean predicted risk over the reference population with histology set for "
+           f"everyone, beside the prevalence of bone metastasis at diagnosis in "
+           f"{source['locator']} ({source['authors']} {source['year']}, doi:{source['doi']}; "
+           f"{source['evidence_ref']}).")
+    return {"how": how, "tolerance": found["tolerance"], "rows": rows}
+
+
+def _tn_reference(model: Model) -> dict[str, Any] | None:
+    """The assumed joint T x N reference: every cell of the AJCC table with its weight."""
+    tn = model.completions
+    if tn is None:
+        return None
+    ref = tn.reference
+    cells = [{"t": t, "n": n, "stage_group": g, "weight": float(w)}
+             for (t, n, g), w in zip(tn.cells, tn.weights, strict=True)]
+    return {"basis": ref["basis"], "assumption": ref["assumption"], "citation": ref["citation"],
+            "evidence_ref": ref["evidence_ref"], "stage_shares": ref["stage_shares"],
+            "t4_share": tn.share(lambda t, n, g: t == "T4"),
+            "n3_share": tn.share(lambda t, n, g: n == "N3"),
+            "stage_iii_share": tn.share(lambda t, n, g: g.startswith("III")), "cells": cells}
 
 
 def model_card_markdown(model: Model) -> str:
@@ -155,6 +194,11 @@ def _cut_off(term: Term) -> Any:
         return {"fires_when": list(term.fires_when)}
     if term.kind == "threshold":
         return {"above": term.threshold, "unit": term.unit}
+    if term.kind == "staging":
+        return {"fires_when": list(term.fires_when), "from": "the (T, N) cell or its completions"}
+    if term.kind == "continuous":
+        return {"per": term.unit, "floor": term.floor, "cap": term.cap, "centre": term.centre,
+                "shown_above_reference_interval_above": term.elevated_above}
     return {"per": term.unit, "cap": term.cap, "shown_elevated_above": term.elevated_above}
 
 
@@ -189,9 +233,11 @@ def _term(term: Term, terms: tuple[Term, ...]) -> dict[str, Any]:
     return {
         "name": term.name, "label": term.label, "input": term.input, "kind": term.kind,
         "rule": term.rule, "beta": term.beta, "se": term.se,
-        "odds_ratio": math.exp(term.beta), "per": term.unit if term.kind == "linear" else None,
+        "odds_ratio": math.exp(term.beta),
+        "per": term.unit if term.kind in ("linear", "continuous") else None,
         "odds_ratio_95ci": [math.exp(term.beta - z * term.se), math.exp(term.beta + z * term.se)],
-        "grade": term.grade, "contradicted": bool(term.caveat), "caveat": term.caveat or None,
+        "grade": term.grade, "contradicted": term.contradicted or "CONTRADICT" in term.caveat,
+        "caveat": term.caveat or None,
         "citation": _known(term.citation), "derivation": _known(term.citation.get("derivation")),
         "reference": _reference(term),
         "used_only_when_missing": list(term.used_only_when_missing) or None,
@@ -222,7 +268,8 @@ def _evidence(model: Model) -> dict[str, Any]:
     for term in model.terms:
         grades.setdefault(term.grade, []).append(term.name)
     return {"grades": grades, "scale": GRADE_SCALE,
-            "contradicted": [t.name for t in model.terms if t.caveat]}
+            "contradicted": [t.name for t in model.terms
+                             if t.contradicted or "CONTRADICT" in t.caveat]}
 
 
 def _points_section(model: Model) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from typing import Any
 
 def render(card: dict[str, Any]) -> str:
     """Markdown for a model card dict, section by section."""
-    parts = [_head(card), _use(card), _population(card), _outcome(card), _predictors(card),
-             _specification(card), _missing(card), _output(card), _evidence(card),
+    parts = [_head(card), _changes(card), _use(card), _population(card), _outcome(card),
+             _plausibility(card), _predictors(card), _specification(card), _tn(card),
+             _missing(card), _output(card), _evidence(card),
              _bullets("Performance", _as_list(card["performance"])),
              _bullets("Limitations", card["limitations"]),
              _bullets("Known gaps", card["known_gaps"]), _points(card), _provenance(card)]
@@ -41,15 +42,25 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _count(base: dict[str, Any]) -> str:
+    events = base.get("events")
+    if isinstance(events, int):
+        return f"{events} of {base['n']}; "
+    return f"n = {base['n']}; " if isinstance(base.get("n"), int) else ""
+
+
 def _cite(c: dict[str, Any]) -> str:
+    """One citation line, leaving out what the sources did not say (no placeholder words)."""
     if c.get("doi"):
         where = f"doi:{c['doi']}"
     elif c.get("pmid"):
         where = f"PMID {c['pmid']}"
     else:
-        where = c.get("url") or "no identifier"
-    authors, year, journal = (c.get(k) or "unknown" for k in ("authors", "year", "journal"))
-    return f"{authors} ({year}). {journal}. {where}"
+        where = c.get("url") or ""
+    authors, year, journal = (c.get(k) if c.get(k) not in (None, "", "unknown") else None
+                              for k in ("authors", "year", "journal"))
+    head = " ".join(p for p in (authors, f"({year})." if year else None) if p)
+    return " ".join(p for p in (head, f"{journal}." if journal else None, where) if p)
 
 
 def _pct(p: float) -> str:
@@ -82,7 +93,7 @@ def _outcome(card: dict[str, Any]) -> str:
                     for b in card["baseline"]["alternatives"]]
     return (f"## Outcome and timing\n\n{out['name']}: {out['timing']}. Code: "
             f"{_cell(out.get('code'))}\n\n**Baseline risk** {_pct(base['probability'])} "
-            f"({base['events']} of {base['n']}; {_cite(base['citation'])}; "
+            f"({_count(base)}{_cite(base['citation'])}; "
             f"{base['citation'].get('derivation')}).\n\nAlternatives: "
             + ("; ".join(alternatives) or "none"))
 
@@ -188,3 +199,36 @@ def _provenance(card: dict[str, Any]) -> str:
 
 def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"provenance": value}
+
+
+def _changes(card: dict[str, Any]) -> str:
+    found = card.get("changes_from_previous")
+    if not found:
+        return ""
+    rows = [(c["what"], c["why"], c["evidence_ref"]) for c in found["changes"]]
+    return (f"## Changes from version {found['version']}\n\n"
+            + _table(("What changed", "Why", "Evidence"), rows))
+
+
+def _plausibility(card: dict[str, Any]) -> str:
+    found = card.get("plausibility")
+    if not found:
+        return ""
+    rows = [(r["histology"], _pct(r["model_mean_risk"]), _pct(r["seer_prevalence"]),
+             f"{100 * r['difference']:+.2f}", "yes" if r["within_tolerance"] else "NO")
+            for r in found["rows"]]
+    return (f"## Plausibility against the population\n\n{found['how']}\n\n"
+            + _table(("Histology", "Model mean risk", "SEER prevalence", "Difference (points)",
+                      f"Within {100 * found['tolerance']:g} points"), rows))
+
+
+def _tn(card: dict[str, Any]) -> str:
+    found = card.get("tn_reference")
+    if not found:
+        return ""
+    rows = [(c["t"], c["n"], c["stage_group"], f"{c['weight']:.4f}") for c in found["cells"]]
+    return (f"## Reference T x N distribution (an assumption)\n\n{found['assumption']} "
+            f"{found['citation']} ({found['evidence_ref']}). Reference shares: T4 "
+            f"{_pct(found['t4_share'])}, N3 {_pct(found['n3_share'])}, stage III "
+            f"{_pct(found['stage_iii_share'])}.\n\n"
+            + _table(("T", "N", "Stage group", "Weight"), rows))

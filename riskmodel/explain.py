@@ -28,7 +28,8 @@ def assess_many(model: Model, patients: Sequence[Patient]) -> list[Result]:
     """Score and explain many patients at once (vectorised over rows)."""
     if not patients:
         return []
-    design, scores = model.score_table(canonical_table(raw_table(patients)))
+    design = model.design(canonical_table(raw_table(patients)))
+    scores = model.score_design(design.X, design.group)
     without = _risks_without(model, design, scores)
     rows = _Rows(design, scores, _narrowing(model, design, scores))
     terms = _terms(model, design, scores, without, rows.values, patients)
@@ -45,6 +46,7 @@ class _Rows:
         self.probability = scores.probability.tolist()
         self.logit = scores.logit.tolist()
         self.low, self.high = scores.low.tolist(), scores.high.tolist()
+        self.param_low, self.param_high = scores.param_low.tolist(), scores.param_high.tolist()
         self.missing_low = scores.missing_low.tolist()
         self.missing_high = scores.missing_high.tolist()
 
@@ -57,23 +59,31 @@ def _risks_without(model: Model, design: Design, scores: Scores) -> np.ndarray:
     n, k = design.X.shape
     variants = np.repeat(design.X[None, :, :], k, axis=0)  # (k, n, k)
     variants[np.arange(k), :, np.arange(k)] = 0.0
-    out = model.score_design(variants.reshape(k * n, k)).probability.reshape(k, n).T
+    group = None if design.group is None else np.tile(design.group, k)
+    out = model.score_design(variants.reshape(k * n, k), group).probability.reshape(k, n).T
     return np.where(design.not_used, scores.probability[:, None], out)
 
 
 def _result(model: Model, rows: _Rows, patient: Patient, i: int,
             terms: tuple[TermResult, ...]) -> Result:
     p = rows.probability[i]
+    missing = _missing(model, rows.narrowing[i])
     missing_range = None
-    if rows.missing_low[i] == rows.missing_low[i]:
-        missing_range = Range(rows.missing_low[i], rows.missing_high[i])
+    if missing and rows.missing_low[i] == rows.missing_low[i]:
+        # A research input not tested sits at its reference mean in the range: keep the
+        # marginal risk (the mean over its values) inside it.
+        missing_range = Range(min(rows.missing_low[i], p), max(rows.missing_high[i], p))
     return Result(
         probability=p, logit=rows.logit[i],
         percent=round(100 * p, 1), per_100=round(100 * p), band=model.band(p),
         interval=Interval(model.level, rows.low[i], rows.high[i]),
+        parameter_interval=Interval(model.level, rows.param_low[i], rows.param_high[i]),
         missing_range=missing_range,
         terms=terms,
-        missing=_missing(model, rows.narrowing[i]),
+        missing=missing,
+        not_tested=tuple(dict.fromkeys(t.input for j, t in enumerate(model.terms)
+                                       if model.is_research(t.input)
+                                       and rows.narrowing[i][j] == rows.narrowing[i][j])),
         warnings=_warnings(model, rows, patient, i),
         alerts=_alerts(model, rows, i),
         model=model.ref,
@@ -98,20 +108,22 @@ def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
         x = xs[j]
         missing = [v != v for v in x]
         given = [getattr(p, term.input) for p in patients]
-        if term.kind == "binary":
+        if term.kind in ("binary", "staging"):
             used, unit = given, None
             fired = [None if m else v > 0 for v, m in zip(x, missing, strict=True)]
         else:
-            cap, unit = term.cap, term.unit
-            limit = term.elevated_above if term.kind == "linear" else term.threshold
-            used = [None if m else v if cap is None else min(v, cap)
-                    for v, m in zip(values[term.input], missing, strict=True)]
-            fired = [None if v is None else v > limit for v in used]
+            unit = term.unit
+            limit = term.threshold if term.kind == "threshold" else term.elevated_above
+            raw = values[term.input]
+            used = [None if m else _clipped(term, v) for v, m in zip(raw, missing, strict=True)]
+            fired = [None if u is None else limit is not None and v > limit
+                     for u, v in zip(used, raw, strict=True)]
         status = ["not_used" if n else "missing" if m else "fired" if f else "not_fired"
                   for n, m, f in zip(not_used[j], missing, fired, strict=True)]
         note = []
         for i, state in enumerate(status):
-            key = (j, state, albumin_known[i], state == "not_used" and given[i] is None)
+            key = (j, state, albumin_known[i], state == "not_used" and given[i] is None,
+                   given[i] if term.value_notes else None)
             if key not in notes:
                 notes[key] = _term_note(term, state, albumin_known[i], patients[i])
             note.append(notes[key])
@@ -135,18 +147,34 @@ def _notes(model: Model) -> dict:
 _NOTES: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def _clipped(term, value: float) -> float:
+    """The value a quantity term shows: a continuous term shows the value as measured (a
+    warning says when it counts as its floor or cap); a linear term its capped value."""
+    if term.kind == "continuous":
+        return value
+    return value if term.cap is None else min(value, term.cap)
+
+
 def _term_note(term, status: str, albumin_known: bool, patient: Patient) -> str:
     """The note on a term; it depends on the patient only through ``_terms``'s note key."""
     notes = []
     if status == "not_used":
         notes.append(_not_used_note(term, patient))
-    if status == "missing":
-        notes.append(f"missing: marginalised over the reference ({term.reference_text})")
+    if status == "missing" and term.kind == "staging":
+        notes.append("not known exactly: averaged over the (T, N) combinations consistent with "
+                     "what is known, weighted by an ASSUMED reference T x N distribution "
+                     "(docs/evidence.md#tn-reference)")
+    elif status == "missing":
+        research = " (a research test: not counted as missing)" if term.rule.find(
+            "research") >= 0 else ""
+        notes.append(f"missing{research}: marginalised over the reference "
+                     f"({term.reference_text})")
     if term.input == "calcium" and albumin_known and status != "missing":
         notes.append("calcium corrected for albumin (Payne)")
-    if term.caveat:
+    notes.append(term.value_note(getattr(patient, term.input)))
+    if term.contradicted or (term.caveat and not term.value_notes and term.kind != "binary"):
         notes.append("contradictory evidence: see the model card")
-    return " ".join(notes)
+    return " ".join(n for n in notes if n)
 
 
 def _not_used_note(term, patient: Patient) -> str:
@@ -167,15 +195,21 @@ def _narrowing(model: Model, design: Design, scores: Scores) -> np.ndarray:
     width = expit(eta_high) - expit(eta_low)
     remaining = np.maximum(expit(eta_high - spans) - expit(eta_low),
                            expit(eta_high) - expit(eta_low + spans))
-    return np.where(np.isnan(design.X), width - remaining, np.nan)
+    return np.where(np.isnan(design.X), np.maximum(width - remaining, 0.0), np.nan)
 
 
 def _missing(model: Model, row: list[float]) -> tuple[MissingInput, ...]:
-    found = [MissingInput(term.input, (term.name,),
-                          f"marginalised over the reference ({term.reference_text})",
-                          float(row[j]))
-             for j, term in enumerate(model.terms) if row[j] == row[j]]
+    found = [MissingInput(term.input, (term.name,), _handling(term), float(row[j]))
+             for j, term in enumerate(model.terms)
+             if row[j] == row[j] and not model.is_research(term.input)]
     return tuple(sorted(found, key=lambda m: -m.narrowing))
+
+
+def _handling(term) -> str:
+    if term.kind == "staging":
+        return ("averaged over the (T, N) combinations consistent with what is known, weighted "
+                "by an assumed reference T x N distribution (docs/evidence.md#tn-reference)")
+    return f"marginalised over the reference ({term.reference_text})"
 
 
 def _warnings(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[Notice, ...]:
@@ -197,10 +231,17 @@ def _warnings(model: Model, rows: _Rows, patient: Patient, i: int) -> tuple[Noti
         found.append(Notice("albumin_unused", "albumin",
                             "Albumin is used only to correct calcium, and calcium is missing"))
     for term in model.terms:
-        if term.cap is not None and rows.values[term.input][i] > term.cap:
+        if term.input not in rows.values:
+            continue
+        value = rows.values[term.input][i]
+        if term.cap is not None and value > term.cap:
             found.append(Notice("value_capped", term.input,
                                 f"{term.label} above {term.cap:g} {term.unit} counts as "
                                 f"{term.cap:g} {term.unit} (cap of the model)"))
+        if term.floor is not None and value < term.floor:
+            found.append(Notice("value_capped", term.input,
+                                f"{term.label} below {term.floor:g} {term.unit} counts as "
+                                f"{term.floor:g} {term.unit} (floor of the model)"))
     return tuple(found)
 
 

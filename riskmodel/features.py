@@ -70,14 +70,14 @@ FEATURES: tuple[Feature, ...] = (
     Feature("calcium", "Serum total calcium", "quantity",
             "Serum or plasma total calcium (not ionised).",
             units=("mmol/L", "mg/dL"), plausible=(0.5, 6.0), usual=(1.5, 3.5),
-            usual_basis="adult total calcium is 2.12-2.65 mmol/L (evidence.md section 5.1); "
+            usual_basis="adult total calcium is 2.12-2.65 mmol/L (docs/evidence.md#units); "
                         "below 1.5 may be an ionised calcium, above 3.5 a unit mix-up",
             short="calcium", group="laboratory"),
     Feature("albumin", "Serum albumin", "quantity",
             "Serum albumin, used only to correct calcium.",
             units=("g/L", "g/dL"), plausible=(5.0, 80.0), usual=(20.0, 55.0),
             usual_basis="albumin correction is unreliable at the extremes "
-                        "(Payne 1973; evidence.md section 5.1)",
+                        "(Payne 1973; docs/evidence.md#units)",
             short="albumin", group="laboratory"),
     Feature("alp", "Serum alkaline phosphatase", "quantity",
             "Serum total alkaline phosphatase activity.",

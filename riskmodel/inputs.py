@@ -276,7 +276,8 @@ def _check_cross_fields(raw, add) -> None:
         if combo[2] in checkable and not (skip and skip[row]):
             combos[combo].append(row)
     for (t_cat, n_cat, given), members in combos.items():
-        derived = possible_stages(t_cat, n_cat)
+        # T0 and Tis are not rows of the table: with nodes, the stage must still fit N.
+        derived = possible_stages(None if t_cat in ("T0", "Tis") else t_cat, n_cat)
         if derived and not stage_matches(given, derived):
             mask = np.zeros(len(t), dtype=bool)
             mask[members] = True

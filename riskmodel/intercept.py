@@ -1,7 +1,7 @@
 """The intercept: solved so that the mean risk over the reference population is the baseline.
 
 The reference population is the product of the terms' reference distributions (each term
-independent, evidence.md section 1.3). beta0 is the root of
+independent, docs/evidence.md#intercept). beta0 is the root of
 
     E[sigmoid(beta0 + beta . x)] = baseline,
 
@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import expit, logit
 
-from .marginal import combinations
+from .marginal import Joint, combinations
 from .terms import Term
 
 
@@ -44,18 +44,29 @@ def in_reference(term: Term) -> bool:
     return not term.used_only_when_missing
 
 
-def reference_grid(terms: Sequence[Term]) -> tuple[np.ndarray, np.ndarray]:
+def reference_grid(terms: Sequence[Term], joint: Joint | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Every combination of the terms' reference values (rows) and its probability.
+
+    The staging terms (``joint.columns``) take their values jointly from the reference
+    (T, N) distribution; every other term is independent.
 
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> values, weights = reference_grid(load_model().terms)
+    >>> values, weights = reference_grid(load_model(version="1.0.0").terms)
     >>> values.shape, round(float(weights.sum()), 12)
     ((64, 8), 1.0)
     """
-    return combinations([t.support() if in_reference(t) else (np.zeros(1), np.ones(1))
-                         for t in terms])
+    alone = [j for j in range(len(terms)) if joint is None or j not in joint.columns]
+    supports = [terms[j].support() if in_reference(terms[j]) else (np.zeros(1), np.ones(1))
+                for j in alone]
+    order = alone
+    if joint is not None and joint.columns:
+        supports.insert(0, joint.reference)
+        order = [*joint.columns, *alone]
+    values, weights = combinations(supports)
+    return values[:, np.argsort(order)], weights
 
 
 def first_order(baseline: float, terms: Sequence[Term]) -> float:
@@ -63,19 +74,26 @@ def first_order(baseline: float, terms: Sequence[Term]) -> float:
     return float(logit(baseline) - sum(t.beta * t.mean() for t in terms if in_reference(t)))
 
 
-def mean_risk(beta0: float, beta: np.ndarray, terms: Sequence[Term]) -> float:
-    """Mean predicted risk over the reference population for a given intercept."""
-    values, weights = reference_grid(terms)
+def mean_risk(beta0: float, beta: np.ndarray, terms: Sequence[Term],
+              joint: Joint | None = None, fixed: dict[int, float] | None = None) -> float:
+    """Mean predicted risk over the reference population for a given intercept.
+
+    ``fixed`` sets some terms (by column) to a value for everyone: the mean risk of a
+    subgroup, e.g. squamous histology.
+    """
+    values, weights = reference_grid(terms, joint)
+    for j, value in (fixed or {}).items():
+        values[:, j] = value
     return float(weights @ expit(beta0 + values @ beta))
 
 
-def solve(spec: dict[str, Any], terms: Sequence[Term]) -> Intercept:
+def solve(spec: dict[str, Any], terms: Sequence[Term], joint: Joint | None = None) -> Intercept:
     """The intercept a spec asks for: explicit, or solved from the baseline exactly.
 
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> model = load_model()
+    >>> model = load_model(version="1.0.0")
     >>> round(model.intercept, 6), round(mean_risk(model.intercept, model.beta, model.terms), 12)
     (-4.016142, 0.1742)
     """
@@ -83,13 +101,14 @@ def solve(spec: dict[str, Any], terms: Sequence[Term]) -> Intercept:
     if chosen["method"] == "explicit":
         se = float(chosen.get("se", 0.0))
         return Intercept(float(chosen["value"]), "explicit", np.zeros(len(terms)), se * se)
-    return _solve_exact(spec["baseline"], terms)
+    return _solve_exact(spec["baseline"], terms, joint)
 
 
-def _solve_exact(baseline: dict[str, Any], terms: Sequence[Term]) -> Intercept:
+def _solve_exact(baseline: dict[str, Any], terms: Sequence[Term],
+                 joint: Joint | None) -> Intercept:
     """Root of the mean-risk equation, its gradient in the betas, and its variance."""
     target = float(baseline["probability"])
-    values, weights = reference_grid(terms)
+    values, weights = reference_grid(terms, joint)
     offsets = values @ np.array([t.beta for t in terms])
     b0 = float(brentq(lambda b: float(weights @ expit(b + offsets)) - target, -40.0, 40.0,
                       xtol=1e-15, rtol=4 * np.finfo(float).eps))

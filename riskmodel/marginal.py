@@ -2,20 +2,29 @@
 
 For a row whose terms M are missing, the risk is the mean over the reference population of
 what they could be: p = sum_c w_c sigmoid(eta_known + beta_M . v_c), over every combination c
-of the missing terms' reference values v_c, of probability w_c (terms independent). The range
-is sigmoid(eta_known + the lowest and the highest beta_M . v) over every value the missing
-terms can take (binary: 0 or 1; linear: 0 to the cap), not only the reference values.
+of the missing terms' reference values v_c, of probability w_c. Terms are independent, except
+the staging terms (T4, N3, stage III), whose values come jointly from the patient's (T, N)
+completions (:mod:`riskmodel.completions`). The range is sigmoid(eta_known + the lowest and the
+highest beta_M . v) over every value the missing terms can take (binary: 0 or 1; linear: 0 to
+the cap; continuous: floor to cap; staging: the consistent completions only).
+
+Every sum over terms or combinations runs in a fixed order, one column at a time: a row's
+result then depends on that row alone, never on the size of the batch or its position in it
+(a matrix product may block its sums differently for different shapes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
 
+from .mixture import quantiles
 from .terms import Term
+
+Support = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -25,55 +34,119 @@ class Marginal:
     logit: np.ndarray  # logit of the marginal risk
     ratio: np.ndarray  # r = sum_c w_c s_c / (p (1 - p)), s_c the sigmoid's slope
     x_bar: np.ndarray  # (n, k): x, each missing x replaced by its slope-weighted mean
+    x_mean: np.ndarray  # (n, k): x, each missing x replaced by its reference mean
     low: np.ndarray  # logit with the missing terms at their lowest
     high: np.ndarray  # logit with the missing terms at their highest
+    q_low: np.ndarray  # logit quantiles of the risk given what is known (see mixture)
+    q_high: np.ndarray
 
 
-def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float,
-                X: np.ndarray, patterns: dict | None = None) -> Marginal:
-    """Marginalise rows of X (NaN = missing) pattern by pattern.
+def rowdot(A: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """A @ v summed column by column in a fixed order (bit-identical for any number of rows)."""
+    out = A[:, 0] * v[0] if A.shape[1] else np.zeros(len(A))
+    for j in range(1, A.shape[1]):
+        out += A[:, j] * v[j]
+    return out
 
-    The gradient of the marginal logit with respect to the betas is r (x_bar + d beta0/d beta):
-    the delta method for a marginalised row uses ``ratio`` and ``x_bar`` in place of 1 and x.
-    ``patterns`` keeps, across calls with the same terms, each missing pattern's combinations
-    and span (they depend on the terms only).
+
+@dataclass(frozen=True)
+class Joint:
+    """The staging terms: their columns, and each completion group's support (by id)."""
+
+    columns: tuple[int, ...]
+    supports: Sequence[Support]
+    reference: Support  # used when a row has no completion id (nothing known of T, N, stage)
+
+
+def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np.ndarray,
+                patterns: dict | None = None, *, joint: Joint | None = None,
+                group: np.ndarray | None = None, at_mean: frozenset[int] = frozenset(),
+                variance: Callable | None = None, z: float = 1.959963984540054) -> Marginal:
+    """Marginalise rows of X (NaN = missing), pattern by pattern.
+
+    ``group`` holds each row's completion id (-1: none) into ``joint.supports``. Columns in
+    ``at_mean`` (research inputs) enter the range at their reference mean, not their span.
+    ``variance`` (x0, idx, values) gives the parameter variance of the log-odds at every combination
+    (rows x combinations); with it, ``q_low``/``q_high`` are the quantiles of the risk given
+    what is known (parameter uncertainty and missing inputs together); without, they are NaN.
     """
     patterns = {} if patterns is None else patterns
+    n, k = X.shape
     missing = np.isnan(X)
+    group = np.full(n, -1) if group is None else np.asarray(group)
     x_bar = np.where(missing, 0.0, X)
-    eta_known = intercept + x_bar @ beta
-    eta, ratio, spans = np.empty(len(X)), np.ones(len(X)), np.zeros((len(X), 2))
-    codes = missing @ (1 << np.arange(X.shape[1]))
-    for code in np.unique(codes[codes > 0]):
-        sel = codes == code
-        idx = np.flatnonzero(missing[sel][0])
-        key = tuple(idx.tolist())
+    x_mean = x_bar.copy()
+    eta_known = intercept + rowdot(x_bar, beta)
+    eta, ratio = eta_known.copy(), np.ones(n)
+    spans = np.zeros((n, 2))
+    q = np.full((n, 2), np.nan)
+    codes = rowdot(missing.astype(float), (1 << np.arange(k)).astype(float)).astype(np.int64)
+    keys = np.stack([codes, group], axis=1)
+    for code, gid in np.unique(keys[codes > 0], axis=0):
+        sel = (codes == code) & (group == gid)
+        idx = np.flatnonzero(missing[np.flatnonzero(sel)[0]])
+        key = (tuple(idx.tolist()), int(gid))
         if key not in patterns:
-            patterns[key] = (*combinations([terms[j].support() for j in idx]),
-                             span([terms[j] for j in idx]))
-        values, weights, spans[sel] = patterns[key]
-        sig = expit(eta_known[sel, None] + values @ beta[idx])
-        p = sig @ weights
+            patterns[key] = _pattern(terms, beta, idx, joint, int(gid), at_mean)
+        order, values, weights, offsets, span = patterns[key]
+        spans[sel] = span
+        sig = expit(eta_known[sel, None] + offsets)
+        p = rowdot(sig, weights)
         slope = sig * (1 - sig) * weights
-        total = slope.sum(axis=1)
+        total = rowdot(slope, np.ones(len(weights)))
         eta[sel], ratio[sel] = logit(p), total / (p * (1 - p))
-        x_bar[np.ix_(sel, idx)] = (slope @ values) / total[:, None]
-    eta[codes == 0] = eta_known[codes == 0]
-    return Marginal(eta, ratio, x_bar, eta_known + spans[:, 0], eta_known + spans[:, 1])
+        for col, j in enumerate(order):
+            x_bar[sel, j] = rowdot(slope, values[:, col]) / total
+            x_mean[sel, j] = float(rowdot(values[None, :, col], weights)[0])
+        if variance is not None:
+            x0 = np.where(missing[sel], 0.0, X[sel])
+            sd = np.sqrt(variance(x0, order, values))
+            q[sel] = quantiles(eta_known[sel, None] + offsets, sd, weights, z)
+    return Marginal(eta, ratio, x_bar, x_mean, eta_known + spans[:, 0],
+                    eta_known + spans[:, 1], q[:, 0], q[:, 1])
 
 
-def combinations(supports: Sequence[tuple[np.ndarray, np.ndarray]]):
-    """Every combination of values (one row each) of independent terms, and its probability.
+def _pattern(terms, beta, idx, joint: Joint | None, gid: int, at_mean: frozenset[int]):
+    """The combinations of one missing pattern: columns, values, weights, offsets, span."""
+    in_joint = [j for j in idx if joint is not None and j in joint.columns]
+    alone = [j for j in idx if j not in in_joint]
+    supports = []
+    low = high = 0.0
+    if in_joint:
+        values, weights = joint.supports[gid] if gid >= 0 else joint.reference
+        cols = [joint.columns.index(j) for j in in_joint]
+        part = values[:, cols]
+        supports.append((part, weights))
+        sums = rowdot(part, beta[in_joint])
+        low, high = float(sums.min()), float(sums.max())
+    supports += [terms[j].support() for j in alone]
+    ranged = [j for j in alone if j not in at_mean]
+    s_low, s_high = span([terms[j] for j in ranged]) if ranged else (0.0, 0.0)
+    fixed = sum(terms[j].beta * terms[j].mean() for j in alone if j in at_mean)
+    s_low, s_high = s_low + fixed, s_high + fixed
+    order = in_joint + alone
+    values, weights = combinations(supports)
+    offsets = rowdot(values, beta[order]) if order else np.zeros(len(weights))
+    return order, values, weights, offsets, (low + s_low, high + s_high)
 
-    ``supports`` holds, per term, its values and their probabilities (``Term.support()``);
-    the last term varies fastest, as in ``itertools.product``.
+
+def combinations(supports: Sequence[Support]):
+    """Every combination of values (one row each) of independent supports, and its probability.
+
+    ``supports`` holds, per term, its values and their probabilities (``Term.support()``), or,
+    for terms that vary jointly, a 2-D array of values (one row per joint value) and their
+    probabilities; the last support varies fastest, as in ``itertools.product``.
     """
     if not supports:
         return np.zeros((1, 0)), np.ones(1)
-    values = np.meshgrid(*(np.asarray(s[0], dtype=float) for s in supports), indexing="ij")
-    weights = np.meshgrid(*(np.asarray(s[1], dtype=float) for s in supports), indexing="ij")
-    return (np.stack([v.ravel() for v in values], axis=1),
-            np.prod([w.ravel() for w in weights], axis=0))
+    sizes = [len(s[1]) for s in supports]
+    index = np.indices(sizes).reshape(len(sizes), -1)
+    columns, weights = [], np.ones(index.shape[1])
+    for (values, probs), pick in zip(supports, index, strict=True):
+        values = np.asarray(values, dtype=float)
+        columns.append(values[pick].reshape(len(pick), -1))
+        weights = weights * np.asarray(probs, dtype=float)[pick]
+    return np.concatenate(columns, axis=1), weights
 
 
 def span(terms: Sequence[Term]) -> tuple[float, float]:

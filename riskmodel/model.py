@@ -6,6 +6,15 @@ number of rows. A row with a missing x_i is marginalised over the missing terms'
 distribution: p = sum_c w_c sigmoid(eta_known + offset_c) over every combination c of the
 missing values. Scoring one patient is the same code with one row.
 
+The terms of kind ``staging`` (T4, N3, stage III) take their values from the patient's (T, N)
+cell; when T or N is not known exactly they vary jointly over the completions consistent with
+what is known (:mod:`riskmodel.completions`). Every sum over terms runs column by column in a
+fixed order, so a row's result never depends on the batch it is scored in.
+
+The headline interval is the 95% interval of the risk given what is known: for a complete row
+the parameter interval, for a row with missing inputs the quantiles of the mixture over the
+missing values of the parameter uncertainty at each (:mod:`riskmodel.mixture`).
+
 The parameter interval is the delta method on the log-odds. With independent SEs it is
 var = sum_i (x_i + d beta0/d beta_i)^2 SE_i^2 + var(beta0 | baseline); a spec may give a full
 covariance of (beta0, beta) instead. For a marginalised row the gradient of logit(p) is
@@ -17,7 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 from typing import Any
 
@@ -25,8 +34,9 @@ import numpy as np
 from scipy.special import expit
 
 from . import intercept as _intercept
+from .completions import Completions
 from .features import BY_NAME
-from .marginal import marginalise
+from .marginal import Joint, marginalise, rowdot
 from .spec import spec_sha256, validate_spec
 from .terms import Term
 from .units import corrected_calcium
@@ -51,6 +61,7 @@ class Design:
     X: np.ndarray  # (n, k)
     not_used: np.ndarray  # (n, k) bool: the term does not apply to this row
     values: dict[str, np.ndarray]  # value used per input, canonical unit
+    group: np.ndarray | None = None  # (n,) completion id of the staging terms (-1: none)
 
 
 @dataclass(frozen=True)
@@ -60,10 +71,12 @@ class Scores:
     probability: np.ndarray
     logit: np.ndarray  # logit of probability (after marginalising)
     contributions: np.ndarray  # (n, k): beta * x; beta * E[x] over the reference when missing
-    low: np.ndarray  # parameter interval of the probability (level from the spec)
+    low: np.ndarray  # interval of the risk given what is known (level from the spec)
     high: np.ndarray
     missing_low: np.ndarray  # range over the missing values; NaN when nothing is missing
     missing_high: np.ndarray
+    param_low: np.ndarray  # parameter-only interval
+    param_high: np.ndarray
 
 
 class Model:
@@ -72,7 +85,7 @@ class Model:
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> model = load_model()
+    >>> model = load_model(version="1.0.0")
     >>> round(model.baseline, 4), round(model.intercept, 4)
     (0.1742, -4.0161)
     >>> X = [[1, 0, 0, 0, 1, 0, 0, 5.0], [0, 1, 1, 0, float("nan"), 1, 0, 20.0]]
@@ -83,17 +96,33 @@ class Model:
     def __init__(self, spec: dict[str, Any]):
         self.spec = validate_spec(copy.deepcopy(spec))
         self.ref = ModelRef(self.spec["id"], self.spec["version"], spec_sha256(self.spec))
-        self.terms: tuple[Term, ...] = tuple(Term.from_spec(t) for t in self.spec["terms"])
+        terms = [Term.from_spec(t) for t in self.spec["terms"]]
+        self.staging = tuple(j for j, t in enumerate(terms) if t.kind == "staging")
+        self.completions = None
+        self._joint = None
+        if self.staging:
+            self.completions = Completions(self.spec["tn_reference"],
+                                           [terms[j] for j in self.staging])
+            values, weights = self.completions.reference_support
+            for col, j in enumerate(self.staging):
+                reference = {**terms[j].reference, "prevalence": float(values[:, col] @ weights)}
+                terms[j] = replace(terms[j], reference=reference)
+            self._joint = Joint(self.staging, [], self.completions.reference_support)
+        self.terms: tuple[Term, ...] = tuple(terms)
+        self.availability = {name: entry.get("availability", "routine")
+                             for name, entry in self.spec.get("inputs", {}).items()}
         self.names = tuple(t.name for t in self.terms)
         self.beta = np.array([t.beta for t in self.terms])
         self.se = np.array([t.se for t in self.terms])
         self.baseline = float(self.spec["baseline"]["probability"])
         self.level = float(self.spec["interval"].get("level", 0.95))
         self.z = NormalDist().inv_cdf(0.5 + self.level / 2)
-        self.intercept_solution = _intercept.solve(self.spec, self.terms)
+        self._research = frozenset(j for j, t in enumerate(self.terms) if self.is_research(t.input))
+        self.intercept_solution = _intercept.solve(self.spec, self.terms, self._joint)
         self.intercept = self.intercept_solution.value
         self._means = np.array([t.mean() for t in self.terms])
         self._patterns: dict = {}  # missing pattern -> combinations and span (see marginal)
+        self._groups: dict[tuple, int] = {}  # (T, N, stage) -> completion id
         self._set_variance_form(self.spec["interval"].get("covariance"))
         # A flat multiply by tiled betas runs at memory speed; broadcasting over rows of k
         # values does not.
@@ -110,9 +139,17 @@ class Model:
         cov = np.asarray(covariance, dtype=float)
         self._quad, self._lin, self._const = cov[1:, 1:], 2 * cov[0, 1:], float(cov[0, 0])
 
-    def mean_reference_risk(self) -> float:
-        """Mean predicted risk over the reference distribution (the baseline, when solved)."""
-        return _intercept.mean_risk(self.intercept, self.beta, self.terms)
+    def mean_reference_risk(self, fixed: Mapping[str, float] | None = None) -> float:
+        """Mean predicted risk over the reference distribution (the baseline, when solved).
+
+        ``fixed`` sets terms (by name) to one value for everyone: a subgroup's mean risk.
+        """
+        columns = {self.names.index(name): value for name, value in (fixed or {}).items()}
+        return _intercept.mean_risk(self.intercept, self.beta, self.terms, self._joint, columns)
+
+    def is_research(self, name: str) -> bool:
+        """Whether an input is a research test (not routine): never counted as missing."""
+        return self.availability.get(name) == "research"
 
     # -- encoding --------------------------------------------------------------------------
     def design(self, table: Mapping[str, Any]) -> Design:
@@ -125,9 +162,35 @@ class Model:
                 values["calcium"], values["albumin"],
                 correction["slope_mmol_per_g"], correction["reference_albumin_g_per_l"])
         X = np.column_stack([t.encode(values[t.input]) for t in self.terms])
+        group = self._complete(X, values) if self.staging else None
         not_used = np.column_stack([self._not_used(t, X[:, j], values)
                                     for j, t in enumerate(self.terms)])
-        return Design(np.where(not_used, 0.0, X), not_used, values)
+        return Design(np.where(not_used, 0.0, X), not_used, values, group)
+
+    def _complete(self, X: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Fill the staging terms from each row's (T, N) completions; return completion ids.
+
+        A term with one value over the completions is known; one that varies is NaN, and the
+        row's id points at the joint support it is marginalised over.
+        """
+        group = np.full(len(X), -1)
+        keys = zip(values["t_category"].tolist(), values["n_category"].tolist(),
+                   values["stage"].tolist(), strict=True)
+        for row, key in enumerate(keys):
+            support = self.completions.support(*key)
+            if support is None:
+                raise ValueError(f"no AJCC 8th (T, N) cell agrees with T, N, stage {key}")
+            found, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
+            X[row, list(self.staging)] = np.where(lo == hi, found[0], np.nan)
+            if (lo != hi).any():
+                group[row] = self._group_id(key, support)
+        return group
+
+    def _group_id(self, key: tuple, support) -> int:
+        if key not in self._groups:
+            self._groups[key] = len(self._joint.supports)
+            self._joint.supports.append(support)
+        return self._groups[key]
 
     @staticmethod
     def _not_used(term: Term, x: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -143,7 +206,7 @@ class Model:
         return np.logical_and.reduce(known) | np.isnan(x)
 
     # -- scoring ---------------------------------------------------------------------------
-    def score_design(self, X: Any) -> Scores:
+    def score_design(self, X: Any, group: Any = None) -> Scores:
         """Score encoded rows: risk, contributions, parameter interval, missing range.
 
         Parameters
@@ -151,6 +214,9 @@ class Model:
         X : array_like, shape (n, k)
             x per term in the model's term order (``Model.names``), as ``design`` encodes
             them; NaN marks a missing term, which is marginalised.
+        group : array_like of int, shape (n,), optional
+            Completion id of each row's staging terms (``Design.group``); -1 or None: the
+            missing staging terms vary over the whole reference (T, N) distribution.
 
         Returns
         -------
@@ -163,11 +229,12 @@ class Model:
             raise ValueError(f"X must have shape (n, {len(self.terms)}), not {X.shape}")
         n, k = X.shape
         out = Scores(np.empty(n), np.empty(n), np.empty((n, k)), np.empty(n), np.empty(n),
-                     np.full(n, np.nan), np.full(n, np.nan))
+                     np.full(n, np.nan), np.full(n, np.nan), np.empty(n), np.empty(n))
         gaps = [self._score_block(X[s:s + _BLOCK], out, s) for s in range(0, n, _BLOCK)]
         rows = np.concatenate(gaps) if gaps else np.empty(0, dtype=int)
         if rows.size:
-            self._score_missing(X[rows], rows, out)
+            group = None if group is None else np.asarray(group)[rows]
+            self._score_missing(X[rows], rows, out, group)
         return out
 
     def _score_block(self, x: np.ndarray, out: Scores, start: int) -> np.ndarray:
@@ -180,22 +247,38 @@ class Model:
         rows = slice(start, start + m)
         np.multiply(x.reshape(-1), self._beta_tiled[:m * k],
                     out=out.contributions[rows].reshape(-1))
-        eta = np.matmul(x, self.beta, out=out.logit[rows])
+        eta = out.logit[rows]
+        eta[:] = rowdot(x, self.beta)
         eta += self.intercept
         self._bounds(eta, self._variance(x), out.probability[rows], out.low[rows],
                      out.high[rows])
+        out.param_low[rows], out.param_high[rows] = out.low[rows], out.high[rows]
         return start + np.flatnonzero(np.isnan(eta))
 
     def _variance(self, x: np.ndarray) -> np.ndarray:
         """Variance of the log-odds at each row x: x'Qx + lin.x + const."""
         if self._quad.ndim == 1:
-            flat = x.reshape(-1)
-            variance = np.multiply(flat, flat).reshape(x.shape) @ self._quad
+            variance = rowdot(x * x, self._quad)
         else:
-            variance = np.einsum("ij,ij->i", x @ self._quad, x)
-        variance += x @ self._lin
+            variance = rowdot(np.column_stack([rowdot(x, q) for q in self._quad.T]) * x,
+                              np.ones(x.shape[1]))
+        variance += rowdot(x, self._lin)
         variance += self._const
         return variance
+
+    def _combination_variance(self, x0: np.ndarray, idx: list[int],
+                              values: np.ndarray) -> np.ndarray:
+        """(n, m): variance of the log-odds at x0 with the columns ``idx`` set to each row of
+        ``values`` (x0 is 0 there)."""
+        known = self._variance(x0)
+        lin = rowdot(values, self._lin[idx]) if idx else np.zeros(len(values))
+        if self._quad.ndim == 1:
+            return known[:, None] + (rowdot(values * values, self._quad[idx]) + lin)[None, :]
+        q = self._quad
+        own = rowdot((values @ q[np.ix_(idx, idx)]) * values, np.ones(len(idx)))
+        cross = np.column_stack([rowdot(x0, q[:, j]) for j in idx])
+        return known[:, None] + (own + lin)[None, :] + 2 * np.column_stack(
+            [rowdot(cross, v) for v in values])
 
     def _bounds(self, eta, variance, p, low, high) -> None:
         """Risk and interval: sigmoid(eta -+ w) = 1 / (1 + exp(-eta) exp(+-w)), w = z sd.
@@ -215,16 +298,19 @@ class Model:
         t += 1.0
         np.reciprocal(t, out=high)
 
-    def _score_missing(self, X: np.ndarray, rows: np.ndarray, out: Scores) -> None:
+    def _score_missing(self, X: np.ndarray, rows: np.ndarray, out: Scores,
+                       group: np.ndarray | None) -> None:
         """Score again, marginalised, the rows that hold a missing value."""
-        found = marginalise(self.terms, self.beta, self.intercept, X, self._patterns)
+        found = marginalise(self.terms, self.beta, self.intercept, X, self._patterns,
+                            joint=self._joint, group=group, at_mean=self._research,
+                            variance=self._combination_variance, z=self.z)
         variance = found.ratio ** 2 * self._variance(found.x_bar)
         p, low, high = np.empty(len(X)), np.empty(len(X)), np.empty(len(X))
         self._bounds(found.logit, variance, p, low, high)
-        out.probability[rows], out.low[rows], out.high[rows] = p, low, high
+        out.probability[rows], out.param_low[rows], out.param_high[rows] = p, low, high
+        out.low[rows], out.high[rows] = expit(found.q_low), expit(found.q_high)
         out.logit[rows] = found.logit
-        missing = np.isnan(X)
-        out.contributions[rows] = np.where(missing, self._means, X) * self.beta
+        out.contributions[rows] = found.x_mean * self.beta
         out.missing_low[rows] = expit(found.low)
         out.missing_high[rows] = expit(found.high)
 

@@ -148,7 +148,7 @@ def rounding_error(model: Model) -> dict[str, Any]:
     Examples
     --------
     >>> from riskmodel import load_model
-    >>> error = rounding_error(load_model())
+    >>> error = rounding_error(load_model(version="1.0.0"))
     >>> error["combinations"], round(error["weighted_mean_abs"], 4), round(error["max_abs"], 4)
     (64, 0.0216, 0.0767)
     """

@@ -9,7 +9,7 @@ from .model import ModelRef
 
 
 class Interval(NamedTuple):
-    """Parameter-uncertainty interval of the risk."""
+    """An interval of the risk: given what is known (headline), or from the parameters only."""
 
     level: float
     low: float
@@ -83,6 +83,8 @@ class Result:
     alerts: tuple[Notice, ...]
     model: ModelRef
     stage_derived: str | None = None
+    parameter_interval: Interval | None = None  # parameter uncertainty only
+    not_tested: tuple[str, ...] = ()  # research inputs not given (not counted as missing)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (JSON-ready); citations are shared, not copied."""
@@ -90,6 +92,9 @@ class Result:
             "probability": self.probability, "logit": self.logit, "percent": self.percent,
             "per_100": self.per_100, "band": self.band,
             "interval": self.interval._asdict(),
+            "parameter_interval": (None if self.parameter_interval is None
+                                   else self.parameter_interval._asdict()),
+            "not_tested": list(self.not_tested),
             "missing_range": None if self.missing_range is None else self.missing_range._asdict(),
             "terms": [t._asdict() for t in self.terms],
             "missing": [{**m._asdict(), "terms": list(m.terms)} for m in self.missing],

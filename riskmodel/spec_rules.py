@@ -15,13 +15,19 @@ from .features import BY_NAME, Feature
 from .inputs import is_number
 
 SPEC_FORMAT = "bmrisk-spec/1"
+# Format 2 adds continuous and staging terms, the (T, N) reference and input availability.
+SPEC_FORMATS = (SPEC_FORMAT, "bmrisk-spec/2")
 REQUIRED_TOP = ("format", "id", "version", "title", "question", "intended_use", "outcome",
                 "baseline", "intercept", "terms", "bands", "interval", "limitations")
 REQUIRED_TERM = ("name", "label", "input", "kind", "rule", "beta", "se", "grade", "citation",
                  "reference")
 INTERCEPT_METHODS = ("exact_mean_risk", "explicit")
 # The kind of input each kind of term reads.
-TERM_KINDS = {"binary": "category", "threshold": "quantity", "linear": "quantity"}
+TERM_KINDS = {"binary": "category", "threshold": "quantity", "linear": "quantity",
+              "continuous": "quantity", "staging": "category"}
+FORMAT_2_KINDS = ("continuous", "staging")
+STAGING_INPUTS = ("t_category", "n_category", "stage")
+AVAILABILITY = ("routine", "research")
 _SEMVER = re.compile(r"\d+\.\d+\.\d+")
 
 
@@ -64,13 +70,14 @@ def validate_spec(spec: Any) -> dict[str, Any]:
     _mapping(spec, "spec")
     for key in REQUIRED_TOP:
         _need(key in spec, "spec", f"missing {key!r}")
-    _need(spec["format"] == SPEC_FORMAT, "format", f"expected {SPEC_FORMAT!r}")
+    _need(spec["format"] in SPEC_FORMATS, "format", f"expected one of {', '.join(SPEC_FORMATS)}")
     for key in ("id", "title", "question", "intended_use"):
         _text(spec[key], key)
     _need(isinstance(spec["version"], str) and bool(_SEMVER.fullmatch(spec["version"])),
           "version", "must be a semantic version such as 1.0.0")
     _check_baseline(_mapping(spec["baseline"], "baseline"))
     _check_terms(spec["terms"])
+    _check_format_2(spec)
     _check_intercept(_mapping(spec["intercept"], "intercept"))
     _check_bands(_mapping(spec["bands"], "bands"))
     _check_interval(_mapping(spec["interval"], "interval"), len(spec["terms"]))
@@ -136,6 +143,22 @@ def _threshold_rule(where: str, term: dict[str, Any], feature: Feature) -> None:
     _canonical_unit(threshold.get("unit"), f"{where}.threshold.unit", feature)
 
 
+def _staging_rule(where: str, term: dict[str, Any], feature: Feature) -> None:
+    _need(feature.name in STAGING_INPUTS, f"{where}.input",
+          f"a staging term reads one of {', '.join(STAGING_INPUTS)}")
+    _binary_rule(where, term, feature)
+
+
+def _continuous_rule(where: str, term: dict[str, Any], feature: Feature) -> None:
+    for key in ("floor", "cap", "centre"):
+        _number(term.get(key), f"{where}.{key}")
+    _need(term["floor"] <= term["centre"] <= term["cap"] and term["floor"] < term["cap"],
+          f"{where}", "needs floor <= centre <= cap and floor < cap")
+    if "elevated_above" in term:
+        _number(term["elevated_above"], f"{where}.elevated_above", term["cap"])
+    _canonical_unit(term.get("unit"), f"{where}.unit", feature)
+
+
 def _linear_rule(where: str, term: dict[str, Any], feature: Feature) -> None:
     _number(term.get("cap"), f"{where}.cap", 0)
     if "elevated_above" in term:
@@ -143,7 +166,8 @@ def _linear_rule(where: str, term: dict[str, Any], feature: Feature) -> None:
     _canonical_unit(term.get("unit"), f"{where}.unit", feature)
 
 
-_RULES = {"binary": _binary_rule, "threshold": _threshold_rule, "linear": _linear_rule}
+_RULES = {"binary": _binary_rule, "threshold": _threshold_rule, "linear": _linear_rule,
+          "continuous": _continuous_rule, "staging": _staging_rule}
 
 
 def _canonical_unit(unit: Any, where: str, feature: Feature) -> None:
@@ -153,7 +177,9 @@ def _canonical_unit(unit: Any, where: str, feature: Feature) -> None:
 
 def _check_reference(where: str, ref: dict[str, Any], kind: str) -> None:
     _text(ref.get("basis"), f"{where}.basis")
-    if kind != "linear":
+    if kind == "staging":  # from the spec's tn_reference
+        return
+    if kind not in ("linear", "continuous"):
         _number(ref.get("prevalence"), f"{where}.prevalence", 0, 1)
         return
     points = ref.get("distribution")
@@ -164,6 +190,33 @@ def _check_reference(where: str, ref: dict[str, Any], kind: str) -> None:
                 f"{where}.distribution[{i}].value", 0)
         _number(point.get("weight"), f"{where}.distribution[{i}].weight", 0)
     _need(sum(p["weight"] for p in points) > 0, f"{where}.distribution", "weights sum to 0")
+
+
+def _check_format_2(spec: dict[str, Any]) -> None:
+    """Kinds, the (T, N) reference and availability that only format 2 has."""
+    kinds = {t["kind"] for t in spec["terms"]}
+    if spec["format"] == SPEC_FORMAT:
+        _need(not kinds & set(FORMAT_2_KINDS), "terms",
+              f"{', '.join(FORMAT_2_KINDS)} terms need format bmrisk-spec/2")
+        return
+    for name, entry in _mapping(spec.get("inputs", {}), "inputs").items():
+        _need(name in BY_NAME, f"inputs.{name}", "is not a known feature")
+        _need(_one_of(_mapping(entry, f"inputs.{name}").get("availability"), AVAILABILITY),
+              f"inputs.{name}.availability", f"must be one of {', '.join(AVAILABILITY)}")
+    if "staging" not in kinds:
+        return
+    ref = _mapping(spec.get("tn_reference"), "tn_reference")
+    for key in ("basis", "assumption", "evidence_ref"):
+        _text(ref.get(key), f"tn_reference.{key}")
+    shares = _mapping(ref.get("stage_shares"), "tn_reference.stage_shares")
+    _need(set(shares) == {"I", "II", "III"}, "tn_reference.stage_shares",
+          "needs the shares of stage I, II and III")
+    for group, share in shares.items():
+        _number(share, f"tn_reference.stage_shares.{group}", 0)
+    _need(sum(shares.values()) > 0, "tn_reference.stage_shares", "shares sum to 0")
+    for t, row in _mapping(ref.get("t_equivalent", {}), "tn_reference.t_equivalent").items():
+        _need(t in BY_NAME["t_category"].categories and row in BY_NAME["t_category"].categories,
+              f"tn_reference.t_equivalent.{t}", "must map a T category to a T category")
 
 
 def _check_intercept(intercept: dict[str, Any]) -> None:

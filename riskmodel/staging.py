@@ -1,6 +1,6 @@
 """AJCC 8th edition stage groups for M0 lung cancer, derived from T and N.
 
-Source: AJCC 8th edition lung table (evidence.md section 5.3). T1mi counts as T1a when N is
+Source: AJCC 8th edition lung table (docs/evidence.md#staging-table). T1mi counts as T1a when N is
 N1-N3, as it does in the T1 rows of the table.
 """
 
@@ -88,3 +88,41 @@ def describe(derived: tuple[str, ...]) -> str:
     if len(derived) < 2:
         return "".join(derived)
     return f"{', '.join(derived[:-1])} or {derived[-1]}"
+
+
+# The fine T categories of the table's rows, in order; T1mi stages as T1a (same row).
+TABLE_T: tuple[str, ...] = tuple(t for t in _TABLE if t != "T1mi")
+TABLE_N: tuple[str, ...] = tuple(_N_INDEX)
+
+
+def cells() -> tuple[tuple[str, str, str], ...]:
+    """Every (T, N, stage group) cell of the AJCC 8th M0 table (T1mi folded into T1a).
+
+    Examples
+    --------
+    >>> len(cells()), cells()[0]
+    (28, ('T1a', 'N0', 'IA1'))
+    """
+    return tuple((t, n, _TABLE[t][i]) for t in TABLE_T for i, n in enumerate(TABLE_N))
+
+
+def coarse_group(group: str) -> str:
+    """The coarse group (I, II, III) of a fine stage group."""
+    return group.rstrip("ABC123") if group != "0" else group
+
+
+def consistent(cell: tuple[str, str, str], t_category: str | None, n_category: str | None,
+               stage: str | None, t_equivalent: dict[str, str]) -> bool:
+    """Whether a (T, N, group) cell agrees with everything known of T, N and the stage.
+
+    ``t_equivalent`` maps a T outside the table's rows (e.g. T0 with nodes) to the row it
+    stages as (a rule of the model spec). An unknown T or N (None, TX, NX) agrees with any.
+    """
+    t, n, group = cell
+    if t_category not in (None, "TX"):
+        fine = t_equivalent.get(t_category, "T1a" if t_category == "T1mi" else t_category)
+        if t not in _COARSE_T.get(fine, (fine,)):
+            return False
+    if n_category not in (None, "NX") and n != n_category:
+        return False
+    return stage is None or stage in _LABELS[group]

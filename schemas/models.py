@@ -69,6 +69,14 @@ class ModelCardSchema(Schema):
     known_gaps = fields.List(fields.String(), required=True)
     points = _section("Points-based version of the model (Sullivan).", fields.Raw)
     provenance = _section("Where the spec came from (recalibration data, when any).", fields.Raw)
+    evidence_file = fields.String(required=True, metadata={
+        "description": "The repository's evidence file the citations' anchors point into."})
+    changes_from_previous = _section(
+        "What changed from the previous version and why (null for a first version).", fields.Raw)
+    plausibility = _section("Mean risk over the reference population by histology beside the "
+                            "population's prevalence (null when the spec has none).", fields.Raw)
+    tn_reference = _section("The assumed joint T x N reference distribution (null when the "
+                            "model has no staging terms).", fields.Raw)
 
     @post_dump(pass_original=True)
     def _keep_sections(self, data: dict[str, Any], original: Any, **kwargs: Any) -> dict[str, Any]:

@@ -27,8 +27,9 @@ def result_payload(result: Result, patient_ref: str | None = None, *,
     payload = {
         "probability": result.probability, "percent": result.percent,
         "per_100": result.per_100, "band": result.band, "band_validated": facts.band_validated,
-        "interval": {"level": result.interval.level, "low": result.interval.low,
-                     "high": result.interval.high},
+        "interval": _interval(result.interval),
+        "parameter_interval": _interval(result.parameter_interval or result.interval),
+        "not_tested": list(result.not_tested),
         "missing_range": None if result.missing_range is None else {
             "low": result.missing_range.low, "high": result.missing_range.high},
         "terms": _terms(result.terms),
@@ -84,6 +85,10 @@ def _terms(terms: Iterable[TermResult]) -> list[dict[str, Any]]:
         "contribution": t.contribution, "risk_without": t.risk_without, "grade": t.grade,
         "citation": t.citation, "note": t.note,
     } for t in terms]
+
+
+def _interval(interval) -> dict[str, float]:
+    return {"level": interval.level, "low": interval.low, "high": interval.high}
 
 
 def _notice(notice: Notice) -> dict[str, Any]:

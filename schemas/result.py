@@ -27,7 +27,7 @@ class ModelRefSchema(Schema):
 
 
 class IntervalSchema(Schema):
-    """Parameter-uncertainty interval of the risk."""
+    """An interval of the risk (level, low, high)."""
 
     level = _probability("Coverage of the interval, e.g. 0.95.")
     low = _probability("Lower bound of the risk.")
@@ -52,7 +52,7 @@ class CitationSchema(Schema):
     url = fields.String(required=True, allow_none=True, metadata={
         "format": "uri", "description": "DOI link, else PubMed, else the source's page."})
     evidence_ref = fields.String(required=True, allow_none=True, metadata={
-        "description": "Section of the project's evidence file."})
+        "description": "Section of the repository's evidence file, docs/evidence.md#anchor."})
 
 
 class TermSchema(Schema):
@@ -111,7 +111,17 @@ class ResultSchema(Schema):
     band = fields.String(required=True, metadata={"examples": ["low", "moderate", "high"]})
     band_validated = fields.Boolean(required=True, metadata={
         "description": "Whether the band cut-offs were validated (false: a display choice)."})
-    interval = fields.Nested(IntervalSchema, required=True)
+    interval = fields.Nested(IntervalSchema, required=True, metadata={
+        "description": "The headline uncertainty: 95% interval of the risk given what is known, "
+                       "combining the uncertainty of the published weights with the spread over "
+                       "the missing inputs' reference distribution (docs/evidence.md#interval). "
+                       "Wider when less is known."})
+    parameter_interval = fields.Nested(IntervalSchema, required=True, metadata={
+        "description": "Interval from the uncertainty of the published weights only, at the "
+                       "marginal risk; equals interval when nothing is missing."})
+    not_tested = fields.List(fields.String(), required=True, metadata={
+        "description": "Research inputs not given (e.g. bsp): marginalised over their "
+                       "reference, never counted as missing."})
     missing_range = fields.Nested(RangeSchema, required=True, allow_none=True, metadata={
         "description": "Risk over the possible values of the missing inputs; null when nothing "
                        "is missing."})

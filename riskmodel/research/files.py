@@ -85,7 +85,7 @@ def score_frame(frame: pd.DataFrame, model: Model, layout: Layout | None = None
     >>> frame = pd.DataFrame({"histology": ["squamous", "giant"], "cea[ng/mL]": [3.0, None]})
     >>> out = score_frame(frame, load_model())
     >>> round(float(out["probability"][0]), 4), out["errors"][1]  # doctest: +ELLIPSIS
-    (0.0798, "histology: 'giant' is not a known value; use one of adenocarcinoma, ...")
+    (0.0924, "histology: 'giant' is not a known value; use one of adenocarcinoma, ...")
     """
     layout = layout or make_layout(list(frame.columns))
     _check_no_clash(frame.columns, model)

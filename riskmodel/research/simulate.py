@@ -103,8 +103,12 @@ def _draw(rng: np.random.Generator, model: Model, size: int, start: int, shift: 
     columns: dict[str, np.ndarray] = {"id": np.array(
         [f"SIM-{i:08d}" for i in range(start + 1, start + size + 1)], dtype=object)}
     for term in model.terms:
-        if not term.used_only_when_missing:
+        if not term.used_only_when_missing and term.kind != "staging":
             columns[term.input] = _draw_input(rng, term, size)
+    if model.completions is not None:  # T and N jointly, from the reference (T, N) cells
+        cells = np.array(model.completions.cells, dtype=object)
+        drawn = cells[rng.choice(len(cells), p=model.completions.weights, size=size)]
+        columns["t_category"], columns["n_category"] = drawn[:, 0], drawn[:, 1]
     columns["stage"] = _stages(columns.get("t_category"), columns.get("n_category"), size)
     lp = _linear_predictor(model, columns)
     outcome = rng.random(size) < expit(shift + slope * lp)
@@ -134,7 +138,7 @@ def _draw_input(rng: np.random.Generator, term: Term, size: int) -> np.ndarray:
         below = rng.random(size)  # in [0, 1): at or below it
         spread = _SPREAD * term.threshold
         return np.where(x > 0, term.threshold + spread * above, term.threshold - spread * below)
-    return x.astype(float)
+    return x.astype(float) + term.centre
 
 
 def _stages(t: np.ndarray | None, n: np.ndarray | None, size: int) -> np.ndarray:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, request
@@ -19,7 +18,6 @@ from marshmallow import Schema, ValidationError
 
 from schemas import flatten_errors
 from service.audit import set_caller
-from service.auth import StartupRefused, is_loopback
 from service.bodies import json_body
 from service.config import ConfigError, Setting, flag, text, whole
 from service.errors import Problem, add_renderer
@@ -37,6 +35,7 @@ from . import prefetch as cds_prefetch
 from .assess import WrongPatient, answer
 from .auth import AuthError, Trust, load_jwks, parse_issuers
 from .cards import OVERRIDE_REASONS, OVERRIDE_SYSTEM, Links
+from .exposure import check_exposure, log_exposure, reachable_from_network
 from .fetch import Policy, parse_bases
 from .schemas import HOOK, CdsRequestSchema, FeedbackSchema
 
@@ -106,44 +105,7 @@ def init_app(app: Flask) -> None:
     contribute(app, openapi.paths)
     if config["CDS_JWT_ISSUERS"]:
         contribute_scheme(app, openapi.JWT_SCHEME, openapi.security_scheme())
-    _log_trust(app, exposed)
-
-
-def reachable_from_network(config: Mapping[str, Any]) -> bool:
-    """Whether others can reach the service: a non-loopback bind, or a proxy in front."""
-    return not is_loopback(config["HOST"]) or config["PROXY_HOPS"] > 0
-
-
-def check_exposure(config: Mapping[str, Any], exposed: bool) -> None:
-    """Refuse to serve CDS Hooks to the network without JWT and a fixed public URL."""
-    if not exposed or config["CDS_ALLOW_UNAUTHENTICATED"]:
-        return
-    missing = [f"BMRISK_{name}" for name in ("CDS_JWT_ISSUERS", "PUBLIC_URL")
-               if not config[name]]
-    if missing:
-        raise StartupRefused(
-            f"refusing to start: CDS Hooks would be reachable from the network "
-            f"(BMRISK_HOST={config['HOST']}, BMRISK_PROXY_HOPS={config['PROXY_HOPS']}) without "
-            f"{' and '.join(missing)}. Set {' and '.join(missing)} (the EHR's JWT issuer and "
-            "the service's external https URL, the tokens' audience), or set "
-            "BMRISK_CDS_ALLOW_UNAUTHENTICATED=true to serve CDS Hooks to anyone who can reach "
-            "it, or bind to 127.0.0.1.")
-
-
-def _log_trust(app: Flask, exposed: bool) -> None:
-    config = app.config
-    if app.extensions[STATE].enabled:
-        log_event("cds_auth", auth="jwt", issuer=sorted(config["CDS_JWT_ISSUERS"]))
-    else:
-        log_event("cds_auth_disabled", level=logging.WARNING, auth="off",
-                  detail="CDS HOOKS AUTHENTICATION IS OFF: BMRISK_CDS_JWT_ISSUERS is empty, so "
-                         "any caller that can reach /cds-services gets cards and may post "
-                         "feedback" + (" (BMRISK_CDS_ALLOW_UNAUTHENTICATED=true on a network "
-                                       "bind)." if exposed else "; loopback bind only."))
-    if exposed and not config["CDS_FHIR_SERVERS"]:
-        log_event("cds_fetch_disabled", level=logging.WARNING,
-                  detail="BMRISK_CDS_FHIR_SERVERS is empty: prefetch only, the service fetches "
-                         "from no FHIR server.")
+    log_exposure(config, exposed)
 
 
 def _is_cds_path(req: Any) -> bool:

@@ -113,7 +113,9 @@ def fetch(base: Base, query: str, token: str, deadline: float) -> dict[str, Any]
         status, body = _exchange(connection, base.path(query), token)
     except (OSError, http.client.HTTPException, FetchError) as exc:
         cause = str(exc) if isinstance(exc, FetchError) else type(exc).__name__
-        raise FetchError("deadline passed" if watchdog.fired else cause) from None
+        # The socket's own timeout is the time left, so it may fire just before the watchdog.
+        late = watchdog.fired or isinstance(exc, TimeoutError)
+        raise FetchError("deadline passed" if late else cause) from None
     finally:
         watchdog.stop()
         connection.close()

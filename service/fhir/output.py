@@ -100,7 +100,8 @@ def predictions(result: Result, summary: Summary) -> list[dict[str, Any]]:
         {"outcome": outcome, "probabilityDecimal": round(result.probability, 6),
          "qualitativeRisk": band, "rationale": summary.rationale},
         {"outcome": outcome, "probabilityRange": _range(result.interval.low, result.interval.high),
-         "rationale": f"{summary.interval_text} (parameter uncertainty); 0-1 scale."},
+         "rationale": f"{summary.interval_text} (given what is known: uncertainty of "
+                      "the published weights and of the missing inputs); 0-1 scale."},
     ]
     if result.missing_range is not None:
         found.append({"outcome": outcome, "probabilityRange": _range(

@@ -76,7 +76,7 @@ def hand() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def model() -> riskmodel.Model:
-    return riskmodel.load_model()
+    return riskmodel.load_model(version="1.0.0")
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_interval_is_the_delta_method_including_missing_rows(model):
                 [0, NAN, 1, 0, NAN, 1, 0, 3.0],
                 [1, NAN, NAN, 1, 0, 0, NAN, 25.0]])
     scores = model.score_design(X)
-    engine_sd = (np.log(scores.high / (1 - scores.high)) - scores.logit) / model.z
+    engine_sd = (np.log(scores.param_high / (1 - scores.param_high)) - scores.logit) / model.z
     jacobian = [_derivative(model.spec, X, ("terms", j, "beta")) for j in range(8)]
     baseline_se = np.sqrt(0.1742 * 0.8258 / 15716)
     variance = sum((jacobian[j] * model.se[j]) ** 2 for j in range(8))
@@ -139,7 +139,7 @@ def test_interval_with_a_full_covariance_is_the_delta_method(spec):
     model = riskmodel.Model(spec)
     X = design([[1, 0, 1, 0, 1, 0, 1, 12.0], [NAN, 1, NAN, 0, 0, NAN, 0, NAN]])
     scores = model.score_design(X)
-    engine_sd = (np.log(scores.high / (1 - scores.high)) - scores.logit) / model.z
+    engine_sd = (np.log(scores.param_high / (1 - scores.param_high)) - scores.logit) / model.z
     jacobian = np.column_stack(
         [_derivative(spec, X, ("intercept", "value"))]
         + [_derivative(spec, X, ("terms", j, "beta")) for j in range(8)])

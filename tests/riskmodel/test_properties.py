@@ -70,7 +70,7 @@ def test_missing_range_contains_the_risk(patient):
 def test_batch_equals_single_row_by_row(model, batch):
     _, scores = model.score_table(canonical_table(raw_table(batch)))
     for i, patient in enumerate(batch):
-        single = riskmodel.score(patient)
+        single = riskmodel.score(patient, model)
         assert scores.probability[i] == pytest.approx(single.probability, abs=1e-15)
         assert scores.low[i] == pytest.approx(single.interval.low, abs=1e-15)
         assert scores.high[i] == pytest.approx(single.interval.high, abs=1e-15)

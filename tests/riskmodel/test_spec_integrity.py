@@ -54,7 +54,7 @@ def test_hash_ignores_layout_and_key_order(spec):
 
 
 def test_every_result_carries_the_model_identity(model):
-    result = riskmodel.score(riskmodel.Patient(histology="squamous"))
+    result = riskmodel.score(riskmodel.Patient(histology="squamous"), model)
     assert result.model == model.ref
     assert (result.model.id, result.model.version) == ("lung-bm-literature", "1.0.0")
     assert result.model.sha256 == spec_sha256(model.spec)

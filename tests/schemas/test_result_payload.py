@@ -20,7 +20,8 @@ from schemas import (
 )
 
 RESULT_KEYS = {"probability", "percent", "per_100", "band", "band_validated", "interval",
-               "missing_range", "terms", "missing", "warnings", "alerts", "stage_derived",
+               "parameter_interval", "not_tested", "missing_range", "terms", "missing",
+               "warnings", "alerts", "stage_derived",
                "model", "service_version"}
 TERM_KEYS = {"name", "label", "status", "fired", "value", "unit", "beta", "se", "contribution",
              "risk_without", "grade", "citation", "note"}
@@ -55,7 +56,8 @@ def test_payload_carries_the_warnings_alerts_and_missing_inputs(partial_result, 
     assert "calcium_uncorrected" in [w["code"] for w in payload["warnings"]]
     narrowing = [m["narrowing"] for m in payload["missing"]]
     assert narrowing == sorted(narrowing, reverse=True)
-    assert {m["name"] for m in payload["missing"]} >= {"n_category", "bsp", "alp", "cea"}
+    assert {m["name"] for m in payload["missing"]} >= {"n_category", "alp", "cea"}
+    assert payload["not_tested"] == ["bsp"]  # a research input: never counted as missing
 
 
 def test_result_schema_dumps_the_payload_unchanged(partial_result, model):

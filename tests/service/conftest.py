@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import uuid
@@ -137,13 +138,17 @@ def fixture_resources() -> list[dict[str, Any]]:
 class FhirServer:
     """A real HTTP FHIR endpoint on 127.0.0.1: reads, and searches by patient/code/status."""
 
-    def __init__(self, resources: list[dict[str, Any]]):
+    def __init__(self, resources: list[dict[str, Any]], tls: ssl.SSLContext | None = None):
+        """Serve ``resources``; with ``tls`` (a server context), over https."""
         self.resources = resources
         self.seen: list[dict[str, str]] = []
         self.extra: dict[str, Any] = {}  # path -> JSON body (e.g. a JWK Set)
         self.fail_with: int | None = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/r4"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}/r4"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -224,12 +229,14 @@ class HostileServer:
     bad-gzip   Content-Encoding gzip over bytes that are not gzip
     deep       valid JSON nested 200,000 arrays deep
     redirect   302 to ``redirect_to`` (a listener that records whether it is ever called)
+    slow       an empty searchset Bundle, after ``SLOW`` seconds (each fetch fine, many too slow)
 
     ``paths`` records every request's path; ``held`` how long each drip lasted before the
     client hung up; ``most_at_once`` the most connections open together.
     """
 
     DRIP = 0.2
+    SLOW = 0.7
     LONGEST = 30.0  # a drip stops by itself after this (never reached when the client cuts it)
 
     def __init__(self, redirect_to: str = "http://127.0.0.1:9/r4") -> None:
@@ -287,6 +294,11 @@ class HostileServer:
                                + str(len(body)).encode() + b"\r\n") + body)
         elif mode == "deep":
             body = b"[" * 200_000 + b"]" * 200_000
+            sock.sendall(_head(200, b"Content-Length: " + str(len(body)).encode() + b"\r\n")
+                         + body)
+        elif mode == "slow":
+            time.sleep(self.SLOW)
+            body = b'{"resourceType": "Bundle", "type": "searchset", "total": 0}'
             sock.sendall(_head(200, b"Content-Length: " + str(len(body)).encode() + b"\r\n")
                          + body)
         elif mode == "redirect":

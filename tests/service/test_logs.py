@@ -50,7 +50,7 @@ def test_each_request_is_one_json_line_with_endpoint_status_latency_and_model(li
     assert line["status"] == 200
     assert line["latency_ms"] >= 0
     assert line["pid"] in live_server.worker_pids()
-    assert (line["model_id"], line["model_version"]) == ("lung-bm-literature", "1.0.0")
+    assert (line["model_id"], line["model_version"]) == ("lung-bm-literature", "2.0.0")
     assert line["ts"].endswith("+00:00")
     assert line["level"] == "info"
 

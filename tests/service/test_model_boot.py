@@ -18,7 +18,7 @@ ARTIFACT_ID = "lung-bm-local-test"
 
 def make_artifact(folder: Path, model_id: str = ARTIFACT_ID, version: str = "1.0.1") -> Path:
     """An artifact of a copy of the literature spec under a new id; returns the joblib path."""
-    spec = copy.deepcopy(load_builtin_specs()[0])
+    spec = copy.deepcopy(load_builtin_specs()[-1])  # the newest, the default
     spec["id"], spec["version"] = model_id, version
     spec["title"] = "Local copy of the literature model (test)"
     folder.mkdir(parents=True, exist_ok=True)
@@ -31,7 +31,8 @@ def test_a_verified_artifact_is_listed_and_scorable_by_its_id(server_factory, tm
     make_artifact(tmp_path / "models")
     server = server_factory({"BMRISK_MODEL_DIR": str(tmp_path / "models")})
     listed = requests.get(server.url + "/v1/models", timeout=10).json()["models"]
-    assert [m["id"] for m in listed] == ["lung-bm-literature", ARTIFACT_ID]
+    assert [(m["id"], m["version"]) for m in listed] == [
+        ("lung-bm-literature", "2.0.0"), ("lung-bm-literature", "1.0.0"), (ARTIFACT_ID, "1.0.1")]
     ready = requests.get(server.url + "/readyz", timeout=10).json()
     assert ARTIFACT_ID in [m["id"] for m in ready["models"]]
     body = {"histology": "squamous", "model": ARTIFACT_ID}

@@ -19,7 +19,7 @@ MSK_SHA256 = "2afdad0b6ac6a53fabb72ed11fbd8cec5030d1c488d816236de8d1a9fc483afd"
 @pytest.fixture(scope="session")
 def model() -> riskmodel.Model:
     """The literature model."""
-    return riskmodel.load_model()
+    return riskmodel.load_model(version="1.0.0")
 
 
 @pytest.fixture

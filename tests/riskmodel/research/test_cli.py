@@ -107,3 +107,18 @@ def test_a_bug_raises_with_its_traceback_while_a_users_mistake_is_one_line(monke
         main(["card", "lung-bm-literature"])
     assert main(["card", "no-such-model"]) == 1
     assert capsys.readouterr().err == "bmrisk: error: no built-in model 'no-such-model'\n"
+
+
+def test_score_by_version_keeps_1_0_0_scorable_beside_the_default(tmp_path):
+    cohort = tmp_path / "two.csv"
+    cohort.write_text("histology,stage\nadenocarcinoma,IIIA\nsquamous,IA\n")
+    outputs = {}
+    for version in ("1.0.0", "2.0.0"):
+        target = tmp_path / f"scored-{version}.csv"
+        assert main(["score", str(cohort), str(target), "--model",
+                     f"lung-bm-literature@{version}"]) == 0
+        outputs[version] = pd.read_csv(target)
+    assert set(outputs["1.0.0"]["model_version"]) == {"1.0.0"}
+    assert set(outputs["2.0.0"]["model_version"]) == {"2.0.0"}
+    # stage IA rules out T4, N3 and stage III in 2.0.0 only
+    assert outputs["2.0.0"]["probability"][1] < outputs["1.0.0"]["probability"][1]

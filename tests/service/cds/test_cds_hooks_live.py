@@ -131,8 +131,8 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
         live_server, fixture, risk_assessment_check):
     card = only_card(call(live_server, fixture("cds-request-complete.json")))
     assert UUID.match(card["uuid"])
-    assert re.fullmatch(r"Bone-metastasis risk \d+% \(high\); hypercalcaemia; BSP missing",
-                        card["summary"])
+    # BSP is a research input (model 2.0.0): not tested, it is never called missing
+    assert re.fullmatch(r"Bone-metastasis risk \d+% \(high\); hypercalcaemia", card["summary"])
     assert card["indicator"] == "critical"  # corrected calcium 2.88 mmol/L: an alert
     assert card["source"]["url"] == f"{live_server.url}/model-card"
     assert card["selectionBehavior"] == "at-most-one"
@@ -147,11 +147,11 @@ def test_complete_request_gives_one_card_with_the_risk_assessment_to_file(
     assert resource["encounter"] == {"reference": "Encounter/enc-20261126-onc"}
     assert resource["condition"] == {"reference": "Condition/mCODEPrimaryCancerConditionExample01"}
     assert len(resource["basis"]) == 8
-    assert resource["status"] == "preliminary"
+    assert resource["status"] == "final"  # only the research input BSP is missing
     link = card["links"][0]["url"]
     assert link.startswith(f"{live_server.url}/?")
     assert "calcium=10.9&calcium_unit=mg%2FdL" in link
-    assert "lung-bm-literature 1.0.0" in card["detail"]
+    assert "lung-bm-literature 2.0.0" in card["detail"]
     assert "sha256" in resource["method"]["text"]  # the hash: in the record, not on the card
     assert "sha256" not in card["detail"]
 
@@ -161,7 +161,8 @@ def test_the_card_detail_reads_as_a_clinician_reads(live_server, fixture):
     headline, missing, *_ = card["detail"].split("\n\n")
     assert re.fullmatch(r"\*\*Bone-metastasis risk \d+ in 100 \(\d+%, high\)\.\*\* 95% "
                         r"interval \d+%-\d+%\. Raised most by: [^.]+\.", headline)
-    assert missing.startswith("Not known: BSP. Depending on it the risk could be ")
+    # BSP, the only input not given, is a research test in model 2.0.0: not counted as missing
+    assert missing == "Every input the model uses is known."
     assert "calculator" in card["detail"]
     assert card["links"][0]["url"] in card["detail"]  # the prefilled form, linked in the text
     for engineer_words in ("marginalised", "prevalence", "sha256", "Observation/"):

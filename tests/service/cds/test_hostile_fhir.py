@@ -67,12 +67,19 @@ def test_a_drip_is_cut_at_the_deadline(server, hostile, fixture):
 
 
 def test_all_fetches_of_a_call_share_one_deadline(server, hostile, fixture):
-    # Eight keys to fetch from a dripping server: the call deadline ends them all together.
+    # Eight keys from a server taking 0.7 s each: each fetch is within its own deadline (1 s),
+    # but all eight would take 5.6 s; the call's deadline (2 s) ends them.
+    before = len(hostile.paths)
     started = time.monotonic()
-    response = hook_call(server, fixture, f"{hostile.url}/drip-head", "calcium", "albumin",
+    response = hook_call(server, fixture, f"{hostile.url}/slow", "calcium", "albumin",
                          "alp", "cea", "tnmT", "tnmN", "stage", "cancer")
+    took = time.monotonic() - started
     assert response.status_code == 412
-    assert time.monotonic() - started < CALL_TIMEOUT + 3
+    server.wait_for_record(lambda r: r.get("event") == "cds_fetch_failed"
+                           and r["request_id"] == response.headers["X-Request-ID"]
+                           and r["detail"] == "deadline passed")
+    assert 2 <= len(hostile.paths) - before <= 3  # 0.7 s, 1.4 s, and the third cut at 2 s
+    assert took < CALL_TIMEOUT + 1.5
 
 
 @pytest.fixture(scope="module")

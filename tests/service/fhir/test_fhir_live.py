@@ -27,11 +27,11 @@ def test_assess_answers_a_risk_assessment_for_a_collection_bundle(live_server, f
     resource = response.json()
     risk_assessment_check(resource)
     assert resource["subject"] == {"reference": "Patient/mCODEPatientExample01"}
-    assert resource["status"] == "preliminary"  # BSP is missing
+    assert resource["status"] == "final"  # only BSP, a research input, is missing
     assert len(resource["basis"]) == 8
     assert resource["prediction"][0]["outcome"]["coding"][0]["code"] == "94222008"
     assert resource["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "high"
-    assert resource["method"]["coding"][0]["code"] == "lung-bm-literature@1.0.0"
+    assert resource["method"]["coding"][0]["code"] == "lung-bm-literature@2.0.0"
     assert {"system": "urn:bmrisk:request-id",
             "value": response.headers["X-Request-ID"]} in resource["identifier"]
     assert " in 100" in resource["text"]["div"]
