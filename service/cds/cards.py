@@ -126,7 +126,7 @@ def _headline(summary: Summary) -> str:
 
 def _missing_line(summary: Summary) -> str:
     if not summary.missing:
-        return "Every input the model uses is known."
+        return "Every routine input the model uses is known."  # research inputs (BSP) aside
     names = ", ".join(m.short for m in summary.missing)
     line = f"Not known: {_md(names)}."
     if summary.missing_range is not None:

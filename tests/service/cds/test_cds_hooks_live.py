@@ -162,7 +162,7 @@ def test_the_card_detail_reads_as_a_clinician_reads(live_server, fixture):
     assert re.fullmatch(r"\*\*Bone-metastasis risk \d+ in 100 \(\d+%, high\)\.\*\* 95% "
                         r"interval \d+%-\d+%\. Raised most by: [^.]+\.", headline)
     # BSP, the only input not given, is a research test in model 2.0.0: not counted as missing
-    assert missing == "Every input the model uses is known."
+    assert missing == "Every routine input the model uses is known."
     assert "calculator" in card["detail"]
     assert card["links"][0]["url"] in card["detail"]  # the prefilled form, linked in the text
     for engineer_words in ("marginalised", "prevalence", "sha256", "Observation/"):
