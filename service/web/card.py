@@ -172,8 +172,10 @@ def card_view(card: dict[str, Any]) -> CardView:
 
 def cell(value: Any) -> Text:
     """A cell of a table the card brings (plausibility): numbers shortened, words as given."""
-    if isinstance(value, float):
-        return Text(f"{100 * value:.1f}%" if 0 <= value <= 1 else _number(value))
+    if isinstance(value, bool):
+        return Text(_("yes") if value else _("no"))
+    if isinstance(value, float):  # risks and their differences, as percents
+        return Text(f"{100 * value:.1f}%" if abs(value) <= 1 else _number(value))
     if isinstance(value, dict):
         return Text(source_of(value)["text"], "en")
     return spec_words(str(value)) if isinstance(value, str) else Text(str(value))
