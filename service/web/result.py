@@ -107,7 +107,7 @@ def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
                        "stage allow."))
     if term.input == "calcium" and form.get("albumin") and row.status != "missing":
         notes.append(_("Calcium corrected for albumin (Payne)."))
-    if term.caveat:
+    if term.contradicted or "CONTRADICT" in term.caveat:  # the model card's own rule
         notes.append(_("Contradictory evidence: see the model card."))
     return tuple(notes)
 

@@ -391,3 +391,12 @@ def test_units_show_micro_as_mu_and_a_links_spelling_selects_its_unit(client, su
     as_iu = text_of(submit({"alp": "130", "alp_unit": "IU/L"}))
     assert re.search(r'id="risk-percent">([^<]+)<', as_iu)[1] == re.search(
         r'id="risk-percent">([^<]+)<', as_ucum)[1]
+
+
+def test_only_a_contradicted_term_is_called_contradictory(submit):
+    # 2.0.0's histology term has a caveat (abstract only) that is not a contradiction.
+    html = unescape(text_of(submit({"histology": "adenocarcinoma",
+                                    "calcium": "2.4", "calcium_unit": "mmol/L"})))
+    rows = dict(re.findall(r'<tr class="status-(\w+)">(.*?)</tr>', html, re.S))
+    assert "Contradictory evidence" in rows["calcium"]
+    assert "Contradictory evidence" not in rows["non_squamous"]
