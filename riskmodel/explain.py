@@ -14,7 +14,7 @@ from scipy.special import expit
 from .features import BY_NAME, QUANTITIES
 from .inputs import Patient, canonical_table, raw_table
 from .model import Design, Model, Scores
-from .result import Interval, MissingInput, Notice, Range, Result, TermResult
+from .result import Interval, MissingInput, Notice, Range, Result, TermNote, TermResult
 from .staging import derive_stage, describe
 from .units import FACTORS
 
@@ -159,34 +159,36 @@ def _clipped(term, value: float) -> float:
 
 
 def _term_note(term, status: str, albumin_known: bool, patient: Patient,
-               research: bool = False) -> str:
-    """The note on a term; it depends on the patient only through ``_terms``'s note key."""
+               research: bool = False) -> TermNote:
+    """The note on a term, with the codes of its parts (``result.NOTE_CODES``); it depends on
+    the patient only through ``_terms``'s note key."""
     notes = []
     if status == "not_used":
         notes.append(_not_used_note(term, patient))
     if status == "missing" and term.kind == "staging":
-        notes.append("not known exactly: averaged over the (T, N) combinations consistent with "
-                     "what is known, weighted by an ASSUMED reference T x N distribution "
-                     "(docs/evidence.md#tn-reference)")
+        notes.append(("averaged_tn", "not known exactly: averaged over the (T, N) combinations "
+                      "consistent with what is known, weighted by an ASSUMED reference T x N "
+                      "distribution (docs/evidence.md#tn-reference)"))
     elif status == "missing":
         why = " (a research test: not counted as missing)" if research else ""
-        notes.append(f"missing{why}: marginalised over the reference "
-                     f"({term.reference_text})")
+        notes.append(("research_missing" if research else "marginalised",
+                      f"missing{why}: marginalised over the reference ({term.reference_text})"))
     if term.input == "calcium" and albumin_known and status != "missing":
-        notes.append("calcium corrected for albumin (Payne)")
-    notes.append(term.value_note(getattr(patient, term.input)))
+        notes.append(("albumin_corrected", "calcium corrected for albumin (Payne)"))
+    notes.append(("value_note", term.value_note(getattr(patient, term.input))))
     if term.contradicted or (term.caveat and not term.value_notes and term.kind != "binary"):
-        notes.append("contradictory evidence: see the model card")
-    return " ".join(n for n in notes if n)
+        notes.append(("contradicted", "contradictory evidence: see the model card"))
+    return TermNote(notes)
 
 
-def _not_used_note(term, patient: Patient) -> str:
-    """Why a rule set the term aside for this patient."""
+def _not_used_note(term, patient: Patient) -> tuple[str, str]:
+    """Why a rule set the term aside for this patient: (code, words)."""
     labels = [BY_NAME[name].short_name for name in term.used_only_when_missing]
     if getattr(patient, term.input) is None:
-        return (f"not used: {BY_NAME[term.input].short_name.lower()} unknown (an unknown "
-                f"{' or '.join(labels)} is marginalised instead)")
-    return f"not used: {' and '.join(labels)} are known (they carry the anatomic extent)"
+        return ("not_used_unknown", f"not used: {BY_NAME[term.input].short_name.lower()} "
+                f"unknown (an unknown {' or '.join(labels)} is marginalised instead)")
+    return ("not_used_known",
+            f"not used: {' and '.join(labels)} are known (they carry the anatomic extent)")
 
 
 def _narrowing(model: Model, design: Design, scores: Scores) -> np.ndarray:

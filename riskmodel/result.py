@@ -23,6 +23,46 @@ class Range(NamedTuple):
     high: float
 
 
+class TermNote(str):
+    """A term's note in plain words that also carries the stable codes of its parts, so a page
+    in another language translates the codes instead of re-deriving the note.
+
+    >>> note = TermNote([("albumin_corrected", "calcium corrected for albumin (Payne)")])
+    >>> (note, note.codes)
+    ('calcium corrected for albumin (Payne)', ('albumin_corrected',))
+    """
+
+    codes: tuple[str, ...]
+
+    def __new__(cls, parts: list[tuple[str, str]]) -> TermNote:
+        kept = [(code, text) for code, text in parts if text]
+        note = super().__new__(cls, " ".join(text for _, text in kept))
+        note.codes = tuple(code for code, _ in kept)
+        return note
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt_note, (str(self), self.codes))
+
+
+def _rebuilt_note(text: str, codes: tuple[str, ...]) -> TermNote:
+    note = str.__new__(TermNote, text)
+    note.codes = codes
+    return note
+
+
+# The codes of a term note's parts (TermNote.codes).
+NOTE_CODES: dict[str, str] = {
+    "not_used_known": "set aside: the inputs that carry the same information are known",
+    "not_used_unknown": "set aside: its own input is unknown, the others are averaged instead",
+    "averaged_tn": "T and N not known exactly: averaged over the consistent (T, N) cells",
+    "marginalised": "missing: averaged over the reference distribution",
+    "research_missing": "a research test not given: averaged, not counted as missing",
+    "albumin_corrected": "calcium corrected for albumin (Payne)",
+    "value_note": "the spec's note on this value (e.g. a histology without its own estimate)",
+    "contradicted": "the evidence for this term is contradictory: see the model card",
+}
+
+
 class TermResult(NamedTuple):
     """One term's part in a score.
 

@@ -19,6 +19,7 @@ from service.summary import percent, summarise
 
 from .form import UNIT, FormInput
 from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
 from .messages import Said, alert_text, either, label, warning_text
 from .svg import Bar, Icon, bars, icon_array
@@ -98,18 +99,20 @@ def _value_text(row: TermResult, term: Term, derived: str | None) -> str:
     return f"{row.value:.3g} {shown_unit(row.unit or '')}".strip()
 
 
+# The engine's term-note codes (riskmodel.result.NOTE_CODES) the page says in its language.
+_NOTE_WORDS = {
+    "averaged_tn": _l("Not known exactly: averaged over the stages that the known T, N and "
+                      "stage allow."),
+    "albumin_corrected": _l("Calcium corrected for albumin (Payne)."),
+    "contradicted": _l("Contradictory evidence: see the model card."),
+}
+
+
 def _notes(row: TermResult, term: Term, form: FormInput) -> tuple[str, ...]:
-    notes = []
-    if row.status == "not_used":
-        notes.append(_not_used(term, form))
-    if row.status == "missing" and term.input == "stage":
-        notes.append(_("Not known exactly: averaged over the stages that the known T, N and "
-                       "stage allow."))
-    if term.input == "calcium" and form.get("albumin") and row.status != "missing":
-        notes.append(_("Calcium corrected for albumin (Payne)."))
-    if term.contradicted or "CONTRADICT" in term.caveat:  # the model card's own rule
-        notes.append(_("Contradictory evidence: see the model card."))
-    return tuple(notes)
+    """The term's note in the page language, from the codes the engine gave it."""
+    codes = getattr(row.note, "codes", ())
+    notes = [_not_used(term, form, code) for code in codes if code.startswith("not_used")]
+    return (*notes, *(str(_NOTE_WORDS[code]) for code in codes if code in _NOTE_WORDS))
 
 
 def _short(name: str) -> str:
@@ -117,12 +120,12 @@ def _short(name: str) -> str:
     return re.split(r"\s*[(\uff08]", label(name), maxsplit=1)[0]
 
 
-def _not_used(term: Term, form: FormInput) -> str:
-    """The one reason a rule set the term aside for this patient (stage III: T and N known, or
-    the stage itself unknown)."""
+def _not_used(term: Term, form: FormInput, code: str) -> str:
+    """The one reason the engine set the term aside (``code``): the inputs that carry the same
+    information are known, or its own input is unknown (1.0.0's stage III rule)."""
     unknown = [name for name in term.used_only_when_missing
                if form.get(name) in ("", *BY_NAME[name].missing_codes)]
-    if not unknown:
+    if code == "not_used_known" or not unknown:
         return _("Not used: %(others)s are known, and they already carry the anatomic extent.",
                  others=_(" and ").join(_short(n) for n in term.used_only_when_missing))
     return _("Not used: %(input)s is not given (unknown %(others)s: averaged over the reference "
