@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from flask import Flask
@@ -21,11 +22,16 @@ from riskmodel import __version__  # the package version: one source, in riskmod
 BLUEPRINTS = ("api.health", "api.risk", "api.models", "web", "fhir", "cds", "api.docs")
 
 
+def blueprint_modules() -> list[ModuleType]:
+    """The blueprint modules, imported, in ``BLUEPRINTS`` order (their settings, routes)."""
+    return [import_module(f"{__name__}.{name}") for name in BLUEPRINTS]
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, checks, models (verified), error handling, blueprints."""
     from . import config as settings
 
-    modules = [import_module(f"{__name__}.{name}") for name in BLUEPRINTS]
+    modules = blueprint_modules()
     app = Flask(__name__)
     app.config.update(settings.load(settings.settings_of(modules), config))
     _init_core(app)

@@ -7,10 +7,9 @@ between the two markers; a test fails while the file is out of date.
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 from pathlib import Path
 
-from service import BLUEPRINTS
+from service import blueprint_modules
 from service.config import markdown_table, settings_of
 
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
@@ -18,8 +17,7 @@ START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 
 def current_table() -> str:
     """The table of every setting: the core's, then each blueprint's."""
-    modules = [import_module(f"service.{name}") for name in BLUEPRINTS]
-    return markdown_table(settings_of(modules))
+    return markdown_table(settings_of(blueprint_modules()))
 
 
 def with_table(text: str) -> str:

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from service.openapi_paths import fhir_resource
+
 from .schemas import CdsRequestSchema, FeedbackSchema
 
 JWT_SCHEME = "ehrJwt"
@@ -27,9 +29,7 @@ _SERVICES = {"type": "object", "required": ["services"], "properties": {"service
                                "properties": {"hook": _STRING, "title": _STRING,
                                               "description": _STRING, "id": _STRING,
                                               "prefetch": {"type": "object"}}}}}}
-_ERROR = {"type": "object", "description": "A FHIR R4 OperationOutcome: "
-          "https://hl7.org/fhir/R4/operationoutcome.html",
-          "properties": {"resourceType": {"const": "OperationOutcome"}}}
+_ERROR = fhir_resource("OperationOutcome", "The error, one issue per problem.")
 _ID = {"name": "service_id", "in": "path", "required": True, "schema": _STRING,
        "description": "The service id from discovery (lung-bone-mets-risk)."}
 

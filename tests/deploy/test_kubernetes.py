@@ -12,7 +12,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from service import BLUEPRINTS
+from service import blueprint_modules
 from service.config import settings_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,9 +115,8 @@ def test_secrets_come_from_secret_references_never_from_the_manifests(manifests)
 
 
 def test_every_setting_in_the_manifests_is_one_the_service_reads(manifests):
-    from importlib import import_module
 
-    known = {s.env for s in settings_of([import_module(f"service.{n}") for n in BLUEPRINTS])}
+    known = {s.env for s in settings_of(blueprint_modules())}
     known |= {"BMRISK_WORKERS", "BMRISK_THREADS", "BMRISK_TIMEOUT", "BMRISK_MAX_REQUESTS"}
     text = "\n".join(p.read_text("utf-8") for p in BASE.glob("*.yaml"))
     assert set(re.findall(r"\bBMRISK_[A-Z_]+", text)) <= known

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from importlib import import_module
 from pathlib import Path
 
 import pytest
 
-from service import BLUEPRINTS, create_app
+from service import blueprint_modules, create_app
 from service.config import SETTINGS, ConfigError, Setting, load, markdown_table, settings_of
 from service.settings_doc import with_table
 
@@ -73,8 +72,7 @@ def test_the_operations_guide_lists_every_setting_as_declared():
     text = OPERATIONS.read_text("utf-8")
     assert with_table(text) == text, "docs/operations.md is out of date: run `make docs`"
     documented = set(re.findall(r"`(BMRISK_[A-Z_]+)`", text))
-    modules = [import_module(f"service.{name}") for name in BLUEPRINTS]
-    assert {s.env for s in settings_of(modules)} <= documented
+    assert {s.env for s in settings_of(blueprint_modules())} <= documented
     assert {"BMRISK_WORKERS", "BMRISK_THREADS", "BMRISK_TIMEOUT"} <= documented
 
 
