@@ -41,7 +41,8 @@ class Storage:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         # A request waits for its audit row as long as for a pooled connection and a write.
-        self.audit_writer = GroupWriter(lambda: self.engine, _POOL_TIMEOUT_S * 2)
+        self.audit_writer = GroupWriter(lambda: self.engine, _POOL_TIMEOUT_S * 2,
+                                        lock_path=_writer_lock_path(url))
 
     @property
     def engine(self) -> Engine:
@@ -101,6 +102,15 @@ def current() -> Storage:
     """The current app's storage."""
     storage: Storage = current_app.extensions[EXTENSION]
     return storage
+
+
+def _writer_lock_path(url: str) -> str | None:
+    """The lock file that takes the audit writers of an SQLite file in turn: beside it (its
+    folder is writable, as SQLite's own -wal and -shm files need). None: not a shared file."""
+    database = make_url(url).database if is_sqlite(url) else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}-audit-lock"
 
 
 def _engine(url: str, pool_size: int) -> Engine:

@@ -3,16 +3,20 @@ row's transaction; a failed transaction fails every caller in it, and the next o
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.storage import schema
+from service.storage import Storage, schema
+from service.storage import audit as audit_store
 from service.storage.settings import database_url as normalised
-from service.storage.writer import GroupWriter
+from service.storage.writer import AuditNotCommittedError, GroupWriter
 
 from .conftest import audit_rows
 
@@ -46,3 +50,63 @@ def test_a_failed_transaction_fails_its_callers_and_the_next_one_commits(engine,
         writer.write({**row("bad"), "channel": None})  # NOT NULL: the database refuses it
     writer.write(row("good"))
     assert [r["request_id"] for r in audit_rows(database_url)] == ["good"]
+
+
+def test_a_committed_row_reads_back_as_written_and_is_stored_as_core_stores_it(engine,
+                                                                              database_url):
+    """The writer converts values itself (the columns' bind processors): the stored form is
+    SQLAlchemy Core's, so time-range queries and exports read both alike."""
+    at = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    written = {**row("writer"), "at": at, "probability": 0.1234, "band": "low",
+               "patient_hmac": "a" * 64, "patient_key_id": "b" * 12}
+    audit_store.record(engine, {**written, "request_id": "core"})
+    GroupWriter(lambda: engine, wait_s=30).write(written)
+    core, stored = audit_rows(database_url)
+    assert {k: v for k, v in stored.items() if k != "id"} == {
+        **{k: v for k, v in core.items() if k != "id"}, "request_id": "writer"}
+    assert {k: v for k, v in stored.items() if k not in ("id", "at")} == {
+        k: v for k, v in written.items() if k != "at"}
+    with engine.connect() as connection:  # the stored form itself, without Core's reading
+        raw = connection.exec_driver_sql("SELECT at FROM audit ORDER BY id").scalars().all()
+    assert raw[0] == raw[1]
+    found = audit_store.rows_between(engine, at, at + timedelta(microseconds=1))
+    assert sorted(r["request_id"] for r in found) == ["core", "writer"]
+
+
+def test_an_sqlite_writer_commits_only_while_it_holds_the_lock_file_beside_the_database(
+        tmp_path):
+    """The writers of all processes on one SQLite file take turns through a flock on
+    ``<database>-audit-lock``; one that finds it taken waits (here: for this test's lock)."""
+    database = tmp_path / "bmrisk.sqlite3"
+    storage = Storage(f"sqlite:///{database}", 2)
+    schema.upgrade(storage.engine)
+    lock_file = tmp_path / "bmrisk.sqlite3-audit-lock"
+    lock_file.touch()
+    other = os.open(lock_file, os.O_RDWR)  # another open file: as another process's writer
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        waiting = threading.Thread(target=storage.audit_writer.write, args=(row("after"),))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()
+        assert audit_rows(f"sqlite:///{database}") == []
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    waiting.join(10)
+    assert not waiting.is_alive()
+    assert [r["request_id"] for r in audit_rows(f"sqlite:///{database}")] == ["after"]
+    storage.engine.dispose()
+
+
+def test_a_lock_file_that_cannot_be_opened_fails_the_write_and_the_writer_lives_on(tmp_path):
+    database = tmp_path / "bmrisk.sqlite3"
+    engine = create_engine(f"sqlite:///{database}")
+    schema.upgrade(engine)
+    writer = GroupWriter(lambda: engine, wait_s=30, lock_path=str(tmp_path / "gone" / "lock"))
+    with pytest.raises(AuditNotCommittedError, match="lock file"):
+        writer.write(row("refused"))
+    (tmp_path / "gone").mkdir()
+    writer.write(row("accepted"))
+    assert [r["request_id"] for r in audit_rows(f"sqlite:///{database}")] == ["accepted"]
+    engine.dispose()
