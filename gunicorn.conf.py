@@ -71,6 +71,8 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 # No access log: the app writes one JSON line per request (without query strings).
 accesslog = None
+# ... and gunicorn does not build one per request only to drop it (see the class).
+logger_class = "service.gunicorn_worker.Logger"
 # gunicorn's own messages go to stderr, as JSON lines like the app's.
 errorlog = "-"
 loglevel = "info"

@@ -5,7 +5,10 @@ Explaining one patient is explaining a batch of one row, so the two cannot disag
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -14,14 +17,27 @@ from scipy.special import expit
 from .features import BY_NAME, QUANTITIES
 from .inputs import Patient, canonical_table, raw_table
 from .model import Design, Model, Scores
+from .one_row import score_complete
 from .result import Interval, MissingInput, Notice, Range, Result, TermNote, TermResult
 from .staging import derive_stage, describe
 from .units import FACTORS
 
 
 def assess(model: Model, patient: Patient) -> Result:
-    """Score one patient with ``model`` and explain the result (the batch path, one row)."""
-    return assess_many(model, [patient])[0]
+    """Score one patient with ``model`` and explain the result: a patient with every term known
+    is scored on Python floats (``one_row``, the same bits), any other as a batch of one row."""
+    one = score_complete(model, patient)
+    if one is None:
+        return assess_many(model, [patient])[0]
+    rows = _Rows(
+        values={f.name: [one.values[f.name]] for f in QUANTITIES},
+        narrowing=[[math.nan] * len(one.x)],  # nothing missing: nothing to narrow
+        probability=[one.probability], logit=[one.logit], low=[one.low], high=[one.high],
+        param_low=[one.low], param_high=[one.high],
+        missing_low=[math.nan], missing_high=[math.nan])
+    columns = _Columns([[v] for v in one.x], [[u] for u in one.not_used],
+                       [[c] for c in one.contributions], [[w] for w in one.without])
+    return _explained(model, rows, columns, [patient])[0]
 
 
 def assess_many(model: Model, patients: Sequence[Patient]) -> list[Result]:
@@ -31,24 +47,52 @@ def assess_many(model: Model, patients: Sequence[Patient]) -> list[Result]:
     design = model.design(canonical_table(raw_table(patients)))
     scores = model.score_design(design.X, design.group)
     without = _risks_without(model, design, scores)
-    rows = _Rows(design, scores, _narrowing(model, design, scores))
-    terms = _terms(model, design, scores, without, rows.values, patients)
+    rows = _Rows.of(design, scores, _narrowing(model, design, scores))
+    # One conversion per array (a single patient would pay for 32 small ones otherwise).
+    columns = _Columns(design.X.T.tolist(), design.not_used.T.tolist(),
+                       scores.contributions.T.tolist(), without.T.tolist())
+    return _explained(model, rows, columns, patients)
+
+
+def _explained(model: Model, rows: _Rows, columns: _Columns,
+               patients: Sequence[Patient]) -> list[Result]:
+    terms = _terms(model, columns, rows.values, patients)
     return [_result(model, rows, patient, i, terms[i]) for i, patient in enumerate(patients)]
 
 
+@dataclass(frozen=True, slots=True)
 class _Rows:
-    """The arrays of a scored batch as Python lists: per-row access without numpy scalars."""
+    """The outputs of scored rows as Python lists: per-row access without numpy scalars."""
 
-    def __init__(self, design: Design, scores: Scores, narrowing):
-        self.values = {k: np.asarray(v, dtype=float).tolist() for k, v in design.values.items()
-                       if np.asarray(v).dtype.kind == "f"}
-        self.narrowing = narrowing.tolist()
-        self.probability = scores.probability.tolist()
-        self.logit = scores.logit.tolist()
-        self.low, self.high = scores.low.tolist(), scores.high.tolist()
-        self.param_low, self.param_high = scores.param_low.tolist(), scores.param_high.tolist()
-        self.missing_low = scores.missing_low.tolist()
-        self.missing_high = scores.missing_high.tolist()
+    values: dict[str, list[float]]  # numeric inputs used, canonical units
+    narrowing: list[list[float]]
+    probability: list[float]
+    logit: list[float]
+    low: list[float]
+    high: list[float]
+    param_low: list[float]
+    param_high: list[float]
+    missing_low: list[float]
+    missing_high: list[float]
+
+    @classmethod
+    def of(cls, design: Design, scores: Scores, narrowing: np.ndarray) -> _Rows:
+        return cls(
+            values={k: np.asarray(v, dtype=float).tolist() for k, v in design.values.items()
+                    if np.asarray(v).dtype.kind == "f"},
+            narrowing=narrowing.tolist(), probability=scores.probability.tolist(),
+            logit=scores.logit.tolist(), low=scores.low.tolist(), high=scores.high.tolist(),
+            param_low=scores.param_low.tolist(), param_high=scores.param_high.tolist(),
+            missing_low=scores.missing_low.tolist(), missing_high=scores.missing_high.tolist())
+
+
+class _Columns(NamedTuple):
+    """Per term (column), the rows' x, not-used flags, contributions and risks without it."""
+
+    x: list[list[float]]
+    not_used: list[list[bool]]
+    contributions: list[list[float]]
+    without: list[list[float]]
 
 
 def _risks_without(model: Model, design: Design, scores: Scores) -> np.ndarray:
@@ -93,19 +137,16 @@ def _result(model: Model, rows: _Rows, patient: Patient, i: int,
     )
 
 
-def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
-           values: dict[str, list[float]], patients: Sequence[Patient],
-           ) -> list[tuple[TermResult, ...]]:
+def _terms(model: Model, columns: _Columns, values: dict[str, list[float]],
+           patients: Sequence[Patient]) -> list[tuple[TermResult, ...]]:
     """Every row's terms, built term by term (a column at a time), then zipped into rows.
 
     ``values`` holds the numeric inputs used, as lists (``_Rows.values``).
     """
     albumin_known = [a == a for a in values["albumin"]]
     notes = _notes(model)
-    # One conversion per array (a single patient would pay for 32 small ones otherwise).
-    xs, not_used = design.X.T.tolist(), design.not_used.T.tolist()
-    contributions, withouts = scores.contributions.T.tolist(), without.T.tolist()
-    columns = []
+    xs, not_used, contributions, withouts = columns
+    built = []
     for j, term in enumerate(model.terms):
         x = xs[j]
         missing = [v != v for v in x]
@@ -130,12 +171,12 @@ def _terms(model: Model, design: Design, scores: Scores, without: np.ndarray,
                 notes[key] = _term_note(term, state, albumin_known[i], patients[i],
                                         model.is_research(term.input))
             note.append(notes[key])
-        columns.append([_term_result((term.name, term.label, st, f, v, unit, term.beta,
+        built.append([_term_result((term.name, term.label, st, f, v, unit, term.beta,
                                       term.se, c, w, term.grade, term.citation_brief, nt))
                         for st, f, v, c, w, nt in zip(
                             status, fired, used, contributions[j], withouts[j], note,
                             strict=True)])
-    return list(zip(*columns, strict=True))
+    return list(zip(*built, strict=True))
 
 
 _term_result = TermResult._make

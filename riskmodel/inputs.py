@@ -62,7 +62,7 @@ class Patient:
 
     def __post_init__(self) -> None:
         problems = _type_problems(self)
-        if not problems:
+        if not problems and not _surely_valid(self):
             problems = find_problems(raw_table([self])).get(0, {})
         if problems:
             raise InvalidInputError(problems)
@@ -100,6 +100,34 @@ def _type_problems(patient: Patient) -> Problems:
         if value is not None and not isinstance(value, str):
             problems[name] = [Message("must be a string", "wrong_type")]
     return problems
+
+
+def _surely_valid(patient: Patient) -> bool:
+    """Whether one patient (its types checked) passes every rule of ``find_problems``, tested
+    on Python values: the usual case, without a table of one row. False is only "maybe not":
+    the table check then finds and words the problems, so every error is worded in one place.
+    tests/riskmodel/test_inputs_one_row.py checks that True never hides a problem."""
+    for feature in CATEGORICAL:
+        value = getattr(patient, feature.name)
+        if value is not None and value not in feature.categories:
+            return False
+    if patient.m_category not in (None, "M0"):
+        return False
+    for feature in QUANTITIES:
+        q = getattr(patient, feature.name)
+        if q is None:
+            continue
+        factor = FACTORS[feature.name].get(q.unit) if isinstance(q.unit, str) else None
+        low, high = feature.plausible
+        if factor is None or not low <= float(q.value) * factor <= high:
+            return False
+    t, stage = patient.t_category, patient.stage
+    if t in ("Tis", "T0") or stage == "0":
+        return False
+    if stage is None:
+        return True
+    derived = possible_stages(t, patient.n_category)
+    return not derived or stage_matches(stage, derived)
 
 
 def raw_table(patients: Sequence[Patient]) -> dict[str, np.ndarray]:

@@ -93,8 +93,9 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np
     spans = np.zeros((n, 2))
     q = np.full((n, 2), np.nan)
     codes = rowdot(missing.astype(float), (1 << np.arange(k)).astype(float)).astype(np.int64)
-    keys = np.stack([codes, group], axis=1)
-    for code, gid in np.unique(keys[codes > 0], axis=0):
+    # The distinct (pattern, completion id) pairs (np.unique(axis=0) costs some 50 us a call).
+    pairs = sorted(set(zip(codes[codes > 0].tolist(), group[codes > 0].tolist(), strict=True)))
+    for code, gid in pairs:
         sel = (codes == code) & (group == gid)
         idx = np.flatnonzero(missing[np.flatnonzero(sel)[0]])
         key = (tuple(idx.tolist()), int(gid))

@@ -55,28 +55,23 @@ def _quantiles_one(mu: np.ndarray, sd: np.ndarray, weights: np.ndarray, z: float
                    alpha: float) -> np.ndarray:
     """``quantiles`` of one row, bisected on Python floats: the same IEEE operations in the same
     order as the vectorised loop (so the same bits), without some 800 numpy calls on arrays of
-    length one. tests/riskmodel/test_one_row.py checks it against the vectorised path."""
-    out = np.empty((1, 2))
+    length one. Both quantiles are bisected together (one ``ndtr`` call per step for both).
+    tests/riskmodel/test_one_row.py checks it against the vectorised path."""
     mus, sds, w = mu[0].tolist(), sd[0].tolist(), weights.tolist()
-    for side, (target, sign) in enumerate(((alpha, -1.0), (1.0 - alpha, 1.0))):
+    targets, brackets = (alpha, 1.0 - alpha), []
+    for sign in (-1.0, 1.0):
         ends = mu + sign * z * sd
-        low, high = float(ends.min(axis=1)[0]), float(ends.max(axis=1)[0])
-        for _ in range(_STEPS):
-            mid = 0.5 * (low + high)
-            if _cdf_one(mid, mus, sds, w) < target:
-                low = mid
-            else:
-                high = mid
-        out[0, side] = 0.5 * (low + high)
-    return out
-
-
-def _cdf_one(x: float, mu: list[float], sd: list[float], weights: list[float]) -> float:
-    """``_cdf`` of one row: ndtr on the row at once, the weighted sum column by column."""
-    u = [(x - m) / s if s > 0 else (math.inf if x >= m else -math.inf)
-         for m, s in zip(mu, sd, strict=True)]
-    cdf = ndtr(np.array(u)).tolist()
-    out = cdf[0] * weights[0]
-    for j in range(1, len(weights)):
-        out += cdf[j] * weights[j]
-    return out
+        brackets.append([float(ends.min(axis=1)[0]), float(ends.max(axis=1)[0])])
+    m = len(w)
+    for _ in range(_STEPS):
+        mids = [0.5 * (low + high) for low, high in brackets]
+        u = [(x - mean) / s if s > 0 else (math.inf if x >= mean else -math.inf)
+             for x in mids for mean, s in zip(mus, sds, strict=True)]
+        cdf = ndtr(np.array(u)).tolist()
+        for side, (mid, target) in enumerate(zip(mids, targets, strict=True)):
+            row = cdf[side * m:(side + 1) * m]
+            total = row[0] * w[0]
+            for j in range(1, m):
+                total += row[j] * w[j]
+            brackets[side][0 if total < target else 1] = mid
+    return np.array([[0.5 * (low + high) for low, high in brackets]])

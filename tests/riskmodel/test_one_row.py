@@ -1,5 +1,7 @@
 """The one-row paths give the same bits as the vectorised engine.
 
+A patient with every term known is scored on Python floats (``riskmodel.one_row``); its
+result must equal, bit for bit, what the vectorised path gives the same patient in a batch.
 One patient's interval bisects on Python floats (``mixture._quantiles_one``), and the risks
 "without each term" skip the interval they never use (``score_design(interval=False)``).
 Both must leave every output bit for bit as the vectorised path computes it, for random
@@ -29,6 +31,7 @@ from riskmodel.features import (
 from riskmodel.inputs import M_CATEGORIES, canonical_table, raw_table
 from riskmodel.marginal import rowdot
 from riskmodel.mixture import quantiles
+from riskmodel.one_row import score_complete
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -132,3 +135,50 @@ def test_a_patient_with_missing_inputs_takes_the_one_row_path(model, monkeypatch
 def test_one_rows_rowdot_is_the_vectorised_bits(row):
     a, v = (np.array(part) for part in row)
     assert rowdot(a[None, :], v).tobytes() == rowdot(np.vstack([a, a]), v)[:1].tobytes()
+
+
+complete_patients = st.builds(
+    dict, histology=st.sampled_from(HISTOLOGIES), t_category=st.sampled_from(T_CATEGORIES),
+    n_category=st.sampled_from(N_CATEGORIES), stage=maybe(st.sampled_from(STAGES)),
+    bsp=st.sampled_from(BY_NAME["bsp"].categories), m_category=maybe(st.just("M0")),
+    calcium=labs("calcium"), albumin=maybe(labs("albumin")), alp=labs("alp"), cea=labs("cea"))
+
+
+@pytest.fixture(scope="module", params=["1.0.0", "2.0.0"])
+def each_model(request) -> riskmodel.Model:
+    return riskmodel.load_model(version=request.param)
+
+
+@SETTINGS
+@given(st.one_of(complete_patients, raw_patients))
+def test_every_model_scores_one_patient_as_the_vectorised_batch(each_model, raw):
+    patient = built(raw)
+    if patient is None:
+        return
+    one = riskmodel.score(patient, each_model)
+    batch = riskmodel.score_many([patient, patient], each_model)
+    assert repr(one) == repr(batch[0]) == repr(batch[1])
+
+
+@SETTINGS
+@given(complete_patients)
+def test_a_patient_with_every_term_known_takes_the_float_path(each_model, raw):
+    patient = built(raw)
+    if patient is None or patient.histology in BY_NAME["histology"].missing_codes \
+            or patient.bsp in BY_NAME["bsp"].missing_codes \
+            or patient.t_category in BY_NAME["t_category"].missing_codes \
+            or patient.n_category in BY_NAME["n_category"].missing_codes:
+        return
+    one = score_complete(each_model, patient)
+    assert one is not None
+    assert repr(riskmodel.score(patient, each_model)) == repr(
+        riskmodel.score_many([patient, patient], each_model)[0])
+
+
+def test_a_patient_with_a_missing_term_is_left_to_the_vectorised_path(each_model):
+    complete = dict(histology="adenocarcinoma", t_category="T2a", n_category="N1",
+                    bsp="negative", calcium=Quantity(2.4, "mmol/L"), alp=Quantity(90, "U/L"),
+                    cea=Quantity(4.0, "ng/mL"))
+    assert score_complete(each_model, Patient(**complete)) is not None
+    for name in ("histology", "t_category", "bsp", "calcium", "cea"):
+        assert score_complete(each_model, Patient(**{**complete, name: None})) is None, name

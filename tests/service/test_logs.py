@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -109,3 +110,28 @@ def test_each_scoring_channel_logs_its_name_and_row_count(client, caplog, url, b
         assert client.post(url, json=body).status_code == 200
     line = next(r.bmrisk for r in caplog.records if r.getMessage() == "request")
     assert (line["channel"], line["rows"]) == (channel, rows)
+
+
+def test_gunicorn_builds_no_access_line(live_server, monkeypatch, tmp_path):
+    """The app's JSON line is the only line per request: gunicorn's logger (the class in
+    gunicorn.conf.py) has its access log off, so it never builds one to drop."""
+    import runpy
+
+    from gunicorn.config import Config
+
+    from service.gunicorn_worker import Logger
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    settings = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))
+    assert settings["logger_class"] == "service.gunicorn_worker.Logger"
+    config = Config()
+    config.set("logconfig_dict", {"version": 1, "disable_existing_loggers": False})
+    assert Logger(config).access_log_enabled is False
+    before = len(live_server.log_records())
+    for _ in range(3):
+        requests.get(f"{live_server.url}/healthz?x=1", timeout=10).raise_for_status()
+    lines = live_server.wait_for_record(lambda r: r.get("endpoint") == "/healthz")
+    assert lines
+    new = live_server.log_records()[before:]
+    assert {r.get("event") for r in new} <= {"request"}
+    assert "GET /healthz" not in live_server.log_text()
