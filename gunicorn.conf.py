@@ -1,7 +1,7 @@
 """gunicorn settings for the bmrisk service, each with the reason for it.
 
 Read from the environment: BMRISK_HOST (default 127.0.0.1), PORT (8000), BMRISK_WORKERS (2),
-BMRISK_THREADS (4), BMRISK_TIMEOUT (30), BMRISK_MAX_REQUESTS (100000). Run with
+BMRISK_THREADS (8), BMRISK_TIMEOUT (30), BMRISK_MAX_REQUESTS (100000). Run with
 ``gunicorn -c gunicorn.conf.py "service:create_app()"``: the Dockerfile's CMD and the tests'
 command.
 """
@@ -48,10 +48,14 @@ bind = [f"[{_host}]:{os.environ.get('PORT', '8000')}" if ":" in _host
 # One worker process per core: scoring is CPU-bound numpy work, so more would only contend.
 workers = _env_int("BMRISK_WORKERS", 2)
 # Threads keep idle keep-alive connections and I/O from blocking a worker; CPU stays GIL-bound.
+# 8, not fewer: every score waits for its audit row's durable commit (measured under full load:
+# about 6 ms, against 0.6 to 1.1 ms of CPU per request), so a worker needs about 1 + wait / CPU
+# requests in flight to keep its core busy; with 4 it idled. More threads cost no throughput
+# with the audit off (benchmarks/README.md, "Audit trail").
 # gunicorn's gthread worker, except that a request gunicorn itself refuses (malformed request
 # line, oversized headers) gets the service's problem+json and is logged without its text.
 worker_class = "service.gunicorn_worker.ThreadWorker"
-threads = _env_int("BMRISK_THREADS", 4)
+threads = _env_int("BMRISK_THREADS", 8)
 # Load and verify the models once in the master: a bad model stops the boot before any fork,
 # and workers share the loaded models' memory copy-on-write.
 preload_app = True

@@ -155,7 +155,7 @@ def main() -> int:
         servers = start_servers(workdir, postgres_url)
         rng = random.Random(42)
         script = lua_script(workdir / "post.lua", [json.dumps(patient(rng)) for _ in range(64)])
-        print("gunicorn.conf.py settings (2 workers x 4 threads each); PostgreSQL with fsync "
+        print("gunicorn.conf.py settings (2 workers x 8 threads each); PostgreSQL with fsync "
               "on, SQLite WAL with synchronous=FULL; 64 distinct patients per run")
         throughput(servers, script)
         batch_cost(servers)

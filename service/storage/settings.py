@@ -59,8 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
             "upgrade`) or sqlite:////path/file.sqlite3 (migrated at boot). Default: "
             "<instance folder>/bmrisk.sqlite3."),
     Setting("DATABASE_POOL_SIZE", 4, whole,
-            "Database connections each worker process keeps (PostgreSQL may open as many again "
-            "under bursts). Match BMRISK_THREADS."),
+            "Database connections each worker process keeps for its requests (PostgreSQL may "
+            "open as many again under bursts); the audit writer has one of its own. Pool and "
+            "burst together: at least BMRISK_THREADS."),
     Setting("AUDIT", True, switch,
             "on: every score is written to the audit trail before its response is sent. off: "
             "no audit (benchmarks only; said loudly at boot)."),
