@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -135,3 +138,38 @@ def test_gunicorn_builds_no_access_line(live_server, monkeypatch, tmp_path):
     new = live_server.log_records()[before:]
     assert {r.get("event") for r in new} <= {"request"}
     assert "GET /healthz" not in live_server.log_text()
+
+
+def test_info_lines_are_written_in_batches_and_a_warning_at_once(tmp_path):
+    from service.logging import BufferedHandler, JsonFormatter
+
+    stream = io.StringIO()
+    handler = BufferedHandler(stream, interval=0.2)
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger(f"bmrisk.test.{uuid.uuid4().hex}")
+    log.propagate, log.level = False, logging.INFO
+    log.addHandler(handler)
+    try:
+        for i in range(3):
+            log.info("line", extra={"bmrisk": {"rows": i}})
+        assert stream.getvalue() == ""  # not yet: the flusher writes them together
+        deadline = time.monotonic() + 5
+        while stream.getvalue().count("\n") < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [json.loads(x)["rows"] for x in stream.getvalue().splitlines()] == [0, 1, 2]
+        log.info("before")
+        log.warning("now")  # written at once, with the line before it
+        assert [json.loads(x)["event"] for x in stream.getvalue().splitlines()[3:]] == [
+            "before", "now"]
+    finally:
+        log.removeHandler(handler)
+
+
+def test_lines_still_pending_are_written_when_the_process_exits():
+    code = ("from service.logging import configure, log_event\n"
+            "configure('INFO')\n"
+            "for i in range(500): log_event('request', rows=i)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[2], timeout=60, check=True)
+    rows = [json.loads(x)["rows"] for x in done.stderr.splitlines()]
+    assert rows == list(range(500))
