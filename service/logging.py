@@ -113,6 +113,16 @@ class BufferedHandler(logging.StreamHandler):
         self._write_lock = threading.Lock()  # one writer at a time, so lines stay in order
         atexit.register(self.drain)
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        """As ``logging.Handler.handle``, but without holding the handler's lock around
+        ``emit``: a WARNING drains from ``emit`` (the write lock, then the handler's lock) as
+        the flusher does, and taking the handler's lock first as well would make the two wait
+        for each other for good (it hung a worker's threads when errors were logged)."""
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record) + self.terminator

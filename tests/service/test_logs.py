@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -173,3 +175,32 @@ def test_lines_still_pending_are_written_when_the_process_exits():
                           cwd=Path(__file__).parents[2], timeout=60, check=True)
     rows = [json.loads(x)["rows"] for x in done.stderr.splitlines()]
     assert rows == list(range(500))
+
+
+def test_warnings_and_the_flusher_draining_together_never_deadlock():
+    """A WARNING drains at once, from the logging thread, while the flusher thread drains too:
+    both must take the handler's locks in one order (a request thread that logged an error
+    while the flusher wrote used to hang its worker for good)."""
+    from service.logging import BufferedHandler
+
+    stream = io.StringIO()
+    handler = BufferedHandler(stream, interval=0.0001, limit=1 << 30)
+    log = logging.getLogger(f"bmrisk-test-{uuid.uuid4().hex}")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+    def emit(thread: int) -> None:
+        for i in range(300):
+            log.log(logging.WARNING if i % 3 == 0 else logging.INFO, "%d-%d", thread, i)
+
+    threads = [threading.Thread(target=emit, args=(n,), daemon=True) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    for thread in threads:  # a deadlock fails here instead of hanging the suite
+        thread.join(max(0.0, deadline - time.monotonic()))
+    atexit.unregister(handler.drain)  # (deadlocked, it would hang the exit)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    handler.drain()
+    assert len(stream.getvalue().splitlines()) == 8 * 300
