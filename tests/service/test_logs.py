@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import atexit
 import io
 import json
 import logging
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -177,30 +175,49 @@ def test_lines_still_pending_are_written_when_the_process_exits():
     assert rows == list(range(500))
 
 
-def test_warnings_and_the_flusher_draining_together_never_deadlock():
-    """A WARNING drains at once, from the logging thread, while the flusher thread drains too:
-    both must take the handler's locks in one order (a request thread that logged an error
-    while the flusher wrote used to hang its worker for good)."""
-    from service.logging import BufferedHandler
+def test_warnings_and_the_flusher_never_deadlock_and_lose_no_line():
+    """A warning drains from inside logging's handler lock while the flusher writes: many
+    threads logging both, with a flusher writing every millisecond, must all finish."""
+    import threading
+
+    from service.logging import BufferedHandler, JsonFormatter
 
     stream = io.StringIO()
-    handler = BufferedHandler(stream, interval=0.0001, limit=1 << 30)
-    log = logging.getLogger(f"bmrisk-test-{uuid.uuid4().hex}")
+    handler = BufferedHandler(stream, interval=0.001)
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger(f"bmrisk.test.{uuid.uuid4().hex}")
+    log.propagate, log.level = False, logging.INFO
     log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
 
-    def emit(thread: int) -> None:
+    def work(n: int) -> None:
         for i in range(300):
-            log.log(logging.WARNING if i % 3 == 0 else logging.INFO, "%d-%d", thread, i)
+            (log.warning if i % 7 == 0 else log.info)("line", extra={"bmrisk": {"rows": n}})
 
-    threads = [threading.Thread(target=emit, args=(n,), daemon=True) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 20
-    for thread in threads:  # a deadlock fails here instead of hanging the suite
-        thread.join(max(0.0, deadline - time.monotonic()))
-    atexit.unregister(handler.drain)  # (deadlocked, it would hang the exit)
-    assert not any(thread.is_alive() for thread in threads), "deadlocked"
-    handler.drain()
-    assert len(stream.getvalue().splitlines()) == 8 * 300
+    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 20
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        assert not any(thread.is_alive() for thread in threads), "deadlocked"
+        handler.drain()
+        assert len(stream.getvalue().splitlines()) == 6 * 300
+    finally:
+        log.removeHandler(handler)
+
+
+def test_a_forked_process_writes_its_own_lines_once(tmp_path):
+    code = ("import os, sys\n"
+            "from service.logging import configure, log_event\n"
+            "configure('INFO')\n"
+            "log_event('request', rows=-1)\n"
+            "pid = os.fork()\n"
+            "log_event('request', rows=0 if pid == 0 else 1)\n"
+            "log_event('warned', level=30, rows=2 if pid == 0 else 3)\n"
+            "if pid == 0: sys.exit(0)\n"
+            "os.waitpid(pid, 0)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[2], timeout=60, check=True)
+    rows = sorted(json.loads(x)["rows"] for x in done.stderr.splitlines())
+    assert rows == [-1, 0, 1, 2, 3]
