@@ -16,12 +16,12 @@ The writer is on the path of every scored request, so it does little while its c
   convert their own rows' values with the columns' SQLAlchemy bind processors, so the stored
   form is Core's.
 - SQLite: the writers of all processes on one file (gunicorn's workers, or two services) take
-  turns through an exclusive ``flock`` on ``<database>-audit-lock``. A writer that finds it
-  taken sleeps in the kernel and wakes the moment it is free, while its rows keep queueing
-  into a larger group. Without it, they met on SQLite's write lock, whose busy handler polls
-  with sleeps of 1, 2, 5, 10 ... ms: measured, a group's insert took 0.2 ms at the median but
-  36-55 ms at the 99th percentile. Other SQLite writers (feedback, JWT ids, purge) still wait
-  through the busy timeout.
+  turns through an exclusive ``flock`` on ``<database>-audit-lock``, reached through a
+  turnstile (``_HostLock``). A writer that finds it taken sleeps in the kernel and wakes the
+  moment it is free, while its rows keep queueing into a larger group. Without it, they met
+  on SQLite's write lock, whose busy handler polls with sleeps of 1, 2, 5, 10 ... ms:
+  measured, a group's insert took 0.2 ms at the median but 36-55 ms at the 99th percentile.
+  Other SQLite writers (feedback, JWT ids, purge) still wait through the busy timeout.
 """
 
 from __future__ import annotations
@@ -200,19 +200,40 @@ class _Connection:
 
 
 class _HostLock:
-    """An exclusive ``flock`` on a lock file, held around each group's transaction.
+    """An exclusive ``flock`` on a lock file, held around each group's transaction, taken in
+    turns: a writer first passes a turnstile (``flock`` on ``<lock file>-turn``), takes the
+    lock, then lets the turnstile go.
+
+    The turnstile makes the writers alternate when both have rows: one that has just let the
+    lock go, and has more rows at once, finds the turnstile held by the writer waiting for the
+    lock, instead of taking the lock again before that writer has even been woken (flock hands
+    nothing over). Without it one worker could starve the other, whose requests all waited.
 
     Opened by the writer thread, so after gunicorn's fork: a descriptor inherited across a fork
     would share its lock with the parent's.
     """
 
     def __init__(self, path: str):
-        self._path, self._fd = path, -1
+        self._paths, self._fds = (f"{path}-turn", path), (-1, -1)
 
     def __enter__(self) -> None:
-        if self._fd < 0:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)  # waits in the kernel, without the GIL
+        if self._fds[1] < 0:
+            turn = _open(self._paths[0])
+            try:
+                self._fds = (turn, _open(self._paths[1]))
+            except OSError:
+                os.close(turn)
+                raise
+        turn, lock = self._fds
+        fcntl.flock(turn, fcntl.LOCK_EX)  # each waits in the kernel, without the GIL
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        finally:
+            fcntl.flock(turn, fcntl.LOCK_UN)
 
     def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        fcntl.flock(self._fds[1], fcntl.LOCK_UN)
+
+
+def _open(path: str) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)

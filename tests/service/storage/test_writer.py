@@ -74,14 +74,16 @@ def test_a_committed_row_reads_back_as_written_and_is_stored_as_core_stores_it(e
     assert sorted(r["request_id"] for r in found) == ["core", "writer"]
 
 
-def test_an_sqlite_writer_commits_only_while_it_holds_the_lock_file_beside_the_database(
-        tmp_path):
+@pytest.mark.parametrize("held", ["bmrisk.sqlite3-audit-lock", "bmrisk.sqlite3-audit-lock-turn"])
+def test_an_sqlite_writer_commits_only_after_the_lock_and_the_turn_beside_the_database(
+        tmp_path, held):
     """The writers of all processes on one SQLite file take turns through a flock on
-    ``<database>-audit-lock``; one that finds it taken waits (here: for this test's lock)."""
+    ``<database>-audit-lock``, reached through a turnstile (``...-turn``); one that finds
+    either taken waits (here: for this test's)."""
     database = tmp_path / "bmrisk.sqlite3"
     storage = Storage(f"sqlite:///{database}", 2)
     schema.upgrade(storage.engine)
-    lock_file = tmp_path / "bmrisk.sqlite3-audit-lock"
+    lock_file = tmp_path / held
     lock_file.touch()
     other = os.open(lock_file, os.O_RDWR)  # another open file: as another process's writer
     fcntl.flock(other, fcntl.LOCK_EX)
