@@ -28,7 +28,7 @@ from .form import FIELD_NAMES, FieldError, FormInput, check
 from .i18n import NAMES, current_language, install_template_gettext, remember, select_locale
 from .labels import GRADE_WORDS, spec_words
 from .result import Record, feature_label, result_view
-from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size
+from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size, icon_uses
 
 bp = Blueprint("web", __name__)
 csrf = CSRFProtect()
@@ -73,7 +73,7 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 @bp.context_processor
 def _page_helpers() -> dict[str, Any]:
     return {"feature_label": feature_label, "first_field": FEATURES[0].name,
-            "spec_words": spec_words, "icon_size": icon_array_size(),
+            "spec_words": spec_words, "icon_size": icon_array_size(), "icon_uses": icon_uses,
             "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_heading": heading, "card_cell": cell}
 
 

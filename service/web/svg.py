@@ -1,12 +1,17 @@
 """Geometry of the server-drawn charts: the 100-icon array and the contribution bars.
 
-Only numbers live here; the templates draw the SVG and give it words in the page language.
+Numbers live here, and the one piece of SVG without words that depends on nothing but a number:
+the icons of the array (drawn once per count, not once per page). The templates draw the rest
+and give it words in the page language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+
+from markupsafe import Markup
 
 ICONS = 100
 COLUMNS = 10
@@ -30,6 +35,15 @@ def icon_array(filled: int) -> tuple[Icon, ...]:
     filled = max(0, min(ICONS, filled))
     return tuple(Icon(CELL * (i % COLUMNS), CELL * (i // COLUMNS), i < filled)
                  for i in range(ICONS))
+
+
+@cache  # at most ICONS + 1 counts: the page draws the same icons for the same count
+def icon_uses(filled: int) -> Markup:
+    """The SVG ``<use>`` elements of ``icon_array(filled)``, each on its own line."""
+    return Markup("".join(
+        f'\n    <use href="#person" x="{icon.x}" y="{icon.y}" '
+        f'class="{"icon-with" if icon.filled else "icon-without"}"/>'
+        for icon in icon_array(filled)))
 
 
 def icon_array_size() -> tuple[int, int]:
