@@ -25,7 +25,8 @@ from service.request_context import request_id
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
-from .i18n import NAMES, current_language, install_template_gettext, remember, select_locale
+from .i18n import (CATALOGUE, NAMES, current_language, install_template_gettext, remember,
+                   select_locale, translations)
 from .labels import GRADE_WORDS, spec_words
 from .result import Record, feature_label, result_view
 from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size, icon_uses
@@ -72,7 +73,7 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 
 @bp.context_processor
 def _page_helpers() -> dict[str, Any]:
-    return {"feature_label": feature_label, "first_field": FEATURES[0].name,
+    return {CATALOGUE: translations(), "feature_label": feature_label, "first_field": FEATURES[0].name,
             "spec_words": spec_words, "icon_size": icon_array_size(), "icon_uses": icon_uses,
             "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_heading": heading, "card_cell": cell}
 
