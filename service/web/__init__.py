@@ -25,11 +25,18 @@ from service.request_context import request_id
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
-from .i18n import (CATALOGUE, NAMES, current_language, install_template_gettext, remember,
-                   select_locale, translations)
+from .i18n import (
+    CATALOGUE,
+    NAMES,
+    current_language,
+    install_template_gettext,
+    remember,
+    select_locale,
+    translations,
+)
 from .labels import GRADE_WORDS, spec_words
 from .result import Record, feature_label, result_view
-from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size, icon_uses
+from .svg import bar_svg, icon_array_size, icon_uses
 
 bp = Blueprint("web", __name__)
 csrf = CSRFProtect()
@@ -73,9 +80,10 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 
 @bp.context_processor
 def _page_helpers() -> dict[str, Any]:
-    return {CATALOGUE: translations(), "feature_label": feature_label, "first_field": FEATURES[0].name,
-            "spec_words": spec_words, "icon_size": icon_array_size(), "icon_uses": icon_uses,
-            "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_heading": heading, "card_cell": cell}
+    return {CATALOGUE: translations(), "feature_label": feature_label,
+            "first_field": FEATURES[0].name, "spec_words": spec_words,
+            "icon_size": icon_array_size(), "icon_uses": icon_uses, "bar_svg": bar_svg,
+            "card_heading": heading, "card_cell": cell}
 
 
 def language_url(code: str) -> str:

@@ -1,8 +1,8 @@
 """Geometry of the server-drawn charts: the 100-icon array and the contribution bars.
 
-Numbers live here, and the one piece of SVG without words that depends on nothing but a number:
-the icons of the array (drawn once per count, not once per page). The templates draw the rest
-and give it words in the page language.
+Numbers live here, and the SVG without words: the icons of the array (drawn once per count, not
+once per page) and a factor's bar. The templates draw the rest and give it words in the page
+language.
 """
 
 from __future__ import annotations
@@ -75,3 +75,17 @@ def bars(values: Sequence[float]) -> tuple[Bar, ...]:
         found.append(Bar(round(min(zero, end), 2), round(abs(end - zero), 2), round(zero, 2),
                          direction))
     return tuple(found)
+
+
+def bar_svg(bar: Bar, missing: bool) -> Markup:
+    """One factor's bar as SVG: the zero line, and a rectangle when the bar has a width (striped
+    when the factor was missing, else by its direction)."""
+    rect = ""
+    if bar.width > 0:
+        kind = "bar-missing" if missing else "bar-up" if bar.direction > 0 else "bar-down"
+        rect = (f'\n  <rect class="bar {kind}"\n        x="{bar.x}" y="3" width="{bar.width}" '
+                f'height="{BAR_HEIGHT - 6}"/>')
+    return Markup(
+        f'<svg class="bar-svg" viewBox="0 0 {BAR_WIDTH} {BAR_HEIGHT}" width="{BAR_WIDTH}" '
+        f'height="{BAR_HEIGHT}" aria-hidden="true" focusable="false">\n  <line class="zero-line" '
+        f'x1="{bar.zero}" x2="{bar.zero}" y1="0" y2="{BAR_HEIGHT}"/>{rect}\n</svg>')

@@ -87,4 +87,6 @@ def test_the_same_patient_renders_the_same_twice_in_a_row_in_each_language(submi
     """Nothing memoised for one request or language leaks into the next."""
     pages = [normalised(submit({**FULL, "lang": lang}).get_data(as_text=True))
              for lang in ("en", "zh-Hans", "en", "zh-Hans")]
-    assert pages[0] == pages[2] and pages[1] == pages[3] and pages[0] != pages[1]
+    assert pages[0] == pages[2]
+    assert pages[1] == pages[3]
+    assert pages[0] != pages[1]
