@@ -35,6 +35,7 @@ from .i18n import (
     translations,
 )
 from .labels import GRADE_WORDS, spec_words
+from .pieces import init_pieces, piece
 from .result import Record, feature_label, result_view
 from .svg import bar_svg, icon_array_size, icon_uses
 
@@ -55,6 +56,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale,
           default_translation_directories=str(TRANSLATIONS))
     install_template_gettext(app)
+    init_pieces(app)
     # CSRFProtect would guard every POST of the app (the JSON API too): only the form's here.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
@@ -83,7 +85,7 @@ def _page_helpers() -> dict[str, Any]:
     return {CATALOGUE: translations(), "feature_label": feature_label,
             "first_field": FEATURES[0].name, "spec_words": spec_words,
             "icon_size": icon_array_size(), "icon_uses": icon_uses, "bar_svg": bar_svg,
-            "card_heading": heading, "card_cell": cell}
+            "piece": piece, "card_heading": heading, "card_cell": cell}
 
 
 def language_url(code: str) -> str:

@@ -83,10 +83,37 @@ def test_a_page_renders_as_before(client, case, lang):
     check_golden(f"get-{case}.{lang}", response.status_code, response.get_data(as_text=True))
 
 
-def test_the_same_patient_renders_the_same_twice_in_a_row_in_each_language(submit):
-    """Nothing memoised for one request or language leaks into the next."""
-    pages = [normalised(submit({**FULL, "lang": lang}).get_data(as_text=True))
-             for lang in ("en", "zh-Hans", "en", "zh-Hans")]
-    assert pages[0] == pages[2]
-    assert pages[1] == pages[3]
-    assert pages[0] != pages[1]
+def test_pages_in_turn_in_both_languages_render_as_before(submit):
+    """Nothing drawn once for one request or language shows on a page of another."""
+    for case in ("full", "missing", "full", "alert"):
+        for lang in (*LANGUAGES, "en"):
+            response = submit({**POSTS[case], "lang": lang})
+            check_golden(f"post-{case}.{lang}", response.status_code,
+                         response.get_data(as_text=True))
+
+
+def test_a_piece_drawn_once_follows_the_address_the_service_is_mounted_at(client):
+    """The pieces drawn once (service.web.pieces) hold links: one per mount point."""
+    from tests.service.web.conftest import csrf_token
+
+    token = csrf_token(client)
+    plain = client.post("/", data={**FULL, "csrf_token": token}).get_data(as_text=True)
+    mounted = client.post("/", data={**FULL, "csrf_token": token},
+                          environ_overrides={"SCRIPT_NAME": "/bmrisk"}).get_data(as_text=True)
+    model_section = re.compile(r'<section class="model".*?</section>', re.S)
+    assert '<a href="/model-card">' in model_section.search(plain).group(0)
+    assert '<a href="/bmrisk/model-card">' in model_section.search(mounted).group(0)
+
+
+def test_pieces_are_kept_per_count_model_and_language_never_per_patient(app, submit):
+    """Two patients with the same count share the icon array; nothing else is kept for them."""
+    from service.web.pieces import EXTENSION
+
+    submit(FULL)
+    submit({**FULL, "patient_identifier": "A-1", "cea": "12.0"})
+    submit({**FULL, "lang": "zh-Hans"})
+    kept = app.extensions[EXTENSION]
+    assert sorted({template for template, *_ in kept}) == [
+        "web/_icon_array.html", "web/_result_model.html", "web/_terms_head.html"]
+    assert len(kept) == 6  # three pieces, two languages
+    assert not any("A-1" in html for html in kept.values())
