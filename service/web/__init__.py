@@ -25,6 +25,7 @@ from service.request_context import request_id
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
+from .html import citation, hidden_inputs, words
 from .i18n import (
     CATALOGUE,
     NAMES,
@@ -64,7 +65,8 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.session_interface = CookieOnlyWhenSentSessions()
     app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
-                                 language_url=language_url)
+                                 language_url=language_url, words_of=words, citation=citation,
+                                 hidden_inputs=hidden_inputs)
     add_renderer(app, is_page_request, render_error_page)
     # A browser asking for any other address gets a page too, unless its channel answers.
     add_renderer(app, wants_html, render_error_page, fallback=True)
