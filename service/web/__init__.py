@@ -25,7 +25,7 @@ from service.request_context import request_id
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
-from .html import citation, hidden_inputs, words
+from .html import hidden_inputs, term_rows, words
 from .i18n import (
     CATALOGUE,
     NAMES,
@@ -38,7 +38,7 @@ from .i18n import (
 from .labels import GRADE_WORDS, spec_words
 from .pieces import init_pieces, piece
 from .result import Record, feature_label, result_view
-from .svg import bar_svg, icon_array_size, icon_uses
+from .svg import icon_array_size, icon_uses
 
 bp = Blueprint("web", __name__)
 csrf = CSRFProtect()
@@ -65,8 +65,8 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.session_interface = CookieOnlyWhenSentSessions()
     app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
-                                 language_url=language_url, words_of=words, citation=citation,
-                                 hidden_inputs=hidden_inputs)
+                                 language_url=language_url, words_of=words,
+                                 hidden_inputs=hidden_inputs, term_rows=term_rows)
     add_renderer(app, is_page_request, render_error_page)
     # A browser asking for any other address gets a page too, unless its channel answers.
     add_renderer(app, wants_html, render_error_page, fallback=True)
@@ -86,8 +86,8 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 def _page_helpers() -> dict[str, Any]:
     return {CATALOGUE: translations(), "feature_label": feature_label,
             "first_field": FEATURES[0].name, "spec_words": spec_words,
-            "icon_size": icon_array_size(), "icon_uses": icon_uses, "bar_svg": bar_svg,
-            "piece": piece, "card_heading": heading, "card_cell": cell}
+            "icon_size": icon_array_size(), "icon_uses": icon_uses, "piece": piece,
+            "card_heading": heading, "card_cell": cell}
 
 
 def language_url(code: str) -> str:
