@@ -1,15 +1,14 @@
 """Geometry of the server-drawn charts: the 100-icon array and the contribution bars.
 
-Numbers live here, and the SVG without words: the icons of the array (drawn once per count, not
-once per page) and a factor's bar. The templates draw the rest and give it words in the page
-language.
+Numbers live here, and the SVG without words: the icons of the array (web/_icon_array.html
+draws them once per count: service.web.pieces) and a factor's bar. The templates draw the rest
+and give it words in the page language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from markupsafe import Markup
 
@@ -37,7 +36,6 @@ def icon_array(filled: int) -> tuple[Icon, ...]:
                  for i in range(ICONS))
 
 
-@cache  # at most ICONS + 1 counts: the page draws the same icons for the same count
 def icon_uses(filled: int) -> Markup:
     """The SVG ``<use>`` elements of ``icon_array(filled)``, each on its own line."""
     return Markup("".join(
