@@ -17,24 +17,27 @@ from scipy.special import expit
 from .features import BY_NAME, QUANTITIES
 from .inputs import Patient, canonical_table, raw_table
 from .model import Design, Model, Scores
-from .one_row import score_complete
+from .one_row import score_one
 from .result import Interval, MissingInput, Notice, Range, Result, TermNote, TermResult
 from .staging import derive_stage, describe
 from .units import FACTORS
 
 
 def assess(model: Model, patient: Patient) -> Result:
-    """Score one patient with ``model`` and explain the result: a patient with every term known
-    is scored on Python floats (``one_row``, the same bits), any other as a batch of one row."""
-    one = score_complete(model, patient)
+    """Score one patient with ``model`` and explain the result: scored on Python floats
+    (``one_row``, the same bits as the vectorised path), explained as a batch of one row."""
+    one = score_one(model, patient)
     if one is None:
         return assess_many(model, [patient])[0]
+    x = np.array([one.x])
+    narrowing = (_narrowing(model, x, np.array([one.missing_low]),
+                            np.array([one.missing_high])).tolist()
+                 if one.missing_low == one.missing_low else [[math.nan] * len(one.x)])
     rows = _Rows(
-        values={f.name: [one.values[f.name]] for f in QUANTITIES},
-        narrowing=[[math.nan] * len(one.x)],  # nothing missing: nothing to narrow
+        values={f.name: [one.values[f.name]] for f in QUANTITIES}, narrowing=narrowing,
         probability=[one.probability], logit=[one.logit], low=[one.low], high=[one.high],
-        param_low=[one.low], param_high=[one.high],
-        missing_low=[math.nan], missing_high=[math.nan])
+        param_low=[one.param_low], param_high=[one.param_high],
+        missing_low=[one.missing_low], missing_high=[one.missing_high])
     columns = _Columns([[v] for v in one.x], [[u] for u in one.not_used],
                        [[c] for c in one.contributions], [[w] for w in one.without])
     return _explained(model, rows, columns, [patient])[0]
@@ -47,7 +50,8 @@ def assess_many(model: Model, patients: Sequence[Patient]) -> list[Result]:
     design = model.design(canonical_table(raw_table(patients)))
     scores = model.score_design(design.X, design.group)
     without = _risks_without(model, design, scores)
-    rows = _Rows.of(design, scores, _narrowing(model, design, scores))
+    rows = _Rows.of(design, scores, _narrowing(model, design.X, scores.missing_low,
+                                                 scores.missing_high))
     # One conversion per array (a single patient would pay for 32 small ones otherwise).
     columns = _Columns(design.X.T.tolist(), design.not_used.T.tolist(),
                        scores.contributions.T.tolist(), without.T.tolist())
@@ -232,16 +236,17 @@ def _not_used_note(term, patient: Patient) -> tuple[str, str]:
             f"not used: {' and '.join(labels)} are known (they carry the anatomic extent)")
 
 
-def _narrowing(model: Model, design: Design, scores: Scores) -> np.ndarray:
+def _narrowing(model: Model, X: np.ndarray, missing_low: np.ndarray,
+               missing_high: np.ndarray) -> np.ndarray:
     """(n, k): how much knowing each missing term would surely narrow the missing range."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        eta_low = np.log(scores.missing_low / (1 - scores.missing_low))[:, None]
-        eta_high = np.log(scores.missing_high / (1 - scores.missing_high))[:, None]
+        eta_low = np.log(missing_low / (1 - missing_low))[:, None]
+        eta_high = np.log(missing_high / (1 - missing_high))[:, None]
     spans = np.array([abs(t.beta * (t.span()[1] - t.span()[0])) for t in model.terms])
     width = expit(eta_high) - expit(eta_low)
     remaining = np.maximum(expit(eta_high - spans) - expit(eta_low),
                            expit(eta_high) - expit(eta_low + spans))
-    return np.where(np.isnan(design.X), np.maximum(width - remaining, 0.0), np.nan)
+    return np.where(np.isnan(X), np.maximum(width - remaining, 0.0), np.nan)
 
 
 def _missing(model: Model, row: list[float]) -> tuple[MissingInput, ...]:

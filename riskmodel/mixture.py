@@ -62,16 +62,23 @@ def _quantiles_one(mu: np.ndarray, sd: np.ndarray, weights: np.ndarray, z: float
     for sign in (-1.0, 1.0):
         ends = mu + sign * z * sd
         brackets.append([float(ends.min(axis=1)[0]), float(ends.max(axis=1)[0])])
-    m = len(w)
+    m, live = len(w), [0, 1]
     for _ in range(_STEPS):
-        mids = [0.5 * (low + high) for low, high in brackets]
+        mids = [0.5 * (brackets[side][0] + brackets[side][1]) for side in live]
         u = [(x - mean) / s if s > 0 else (math.inf if x >= mean else -math.inf)
              for x in mids for mean, s in zip(mus, sds, strict=True)]
         cdf = ndtr(np.array(u)).tolist()
-        for side, (mid, target) in enumerate(zip(mids, targets, strict=True)):
-            row = cdf[side * m:(side + 1) * m]
+        for k, (side, mid) in enumerate(zip(live.copy(), mids, strict=True)):
+            row = cdf[k * m:(k + 1) * m]
             total = row[0] * w[0]
             for j in range(1, m):
                 total += row[j] * w[j]
-            brackets[side][0 if total < target else 1] = mid
+            bracket = brackets[side]
+            if bracket[0 if total < targets[side] else 1] == mid:
+                # A step that changes nothing is a fixed point: every later step would compute
+                # the same mid and the same decision, so the vectorised loop's result is known.
+                live.remove(side)
+            bracket[0 if total < targets[side] else 1] = mid
+        if not live:
+            break
     return np.array([[0.5 * (low + high) for low, high in brackets]])

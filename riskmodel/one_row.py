@@ -1,14 +1,16 @@
-"""One patient with every term known, scored on Python floats.
+"""One patient scored on Python floats, with the bits of the vectorised engine.
 
 Through the vectorised engine one patient pays numpy's per-call overhead on arrays of length
-one, a few hundred times. A patient whose terms are all known (what the API, the form and
-CDS Hooks usually send) takes this path: the same IEEE 754 operations in the same order as
-``Model.design``, ``Model._score_block`` and ``explain._risks_without`` do for a complete row,
-so the same bits. The exponentials are numpy's (one call for the risks, one for the interval,
-as in ``Model._bounds``): libm's ``exp`` may differ from numpy's in the last bit.
+one, a few hundred times. Here the same IEEE 754 operations run in the same order as
+``Model.design``, ``Model._score_block``, ``Model._score_missing``, ``marginal.marginalise``
+and ``explain._risks_without`` do for one row, so the results are the same bits. What is not
+plain arithmetic stays numpy's or scipy's, called on the same values (``exp``, ``expit``,
+``logit``, ``ndtr``): libm's ``exp`` differs from numpy's in the last bit.
 tests/riskmodel/test_one_row.py checks every output against the vectorised path.
 
-A patient with a missing term gets None: the vectorised path marginalises it.
+A row with missing terms is marginalised over the same cached patterns
+(``Model._patterns``). A model with a full parameter covariance gets None: the vectorised path
+scores it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 import numpy as np
+from scipy.special import expit, logit
 
 from .features import BY_NAME, QUANTITIES
 from .inputs import Patient
-from .marginal import _rowdot_one
+from .marginal import _pattern, _rowdot_one
+from .mixture import quantiles
 from .units import FACTORS
 
 if TYPE_CHECKING:
@@ -33,10 +37,10 @@ _NAN = math.nan
 
 @dataclass(frozen=True, slots=True)
 class OneRow:
-    """A complete patient's design and scores, as Python floats (one value per term)."""
+    """A patient's design and scores as Python floats (one value per term where a list)."""
 
     values: dict[str, float]  # numeric inputs used, canonical units (NaN: missing)
-    x: list[float]
+    x: list[float]  # NaN: missing (marginalised)
     not_used: list[bool]
     contributions: list[float]
     without: list[float]  # the risk with each term alone absent
@@ -44,40 +48,155 @@ class OneRow:
     logit: float
     low: float
     high: float
+    param_low: float
+    param_high: float
+    missing_low: float  # NaN when nothing is missing
+    missing_high: float
 
 
-def score_complete(model: Model, patient: Patient) -> OneRow | None:
-    """Score ``patient`` when every term of ``model`` is known; None when one is missing."""
+def score_one(model: Model, patient: Patient) -> OneRow | None:
+    """Score ``patient`` as ``Model.design`` and ``Model.score_design`` would, one row; None
+    for a model this path does not cover (a full parameter covariance)."""
+    if model._quad.ndim != 1:
+        return None
     values = _values(model, patient)
     x = [_encode(term, values[term.input]) for term in model.terms]
+    group = -1
     if model.staging:
-        staging = _staging(model, values)
-        if staging is None:
-            return None
+        key = tuple(values[name] for name in ("t_category", "n_category", "stage"))
+        staging, group = _staging(model, key)
         for j, value in zip(model.staging, staging, strict=True):
             x[j] = value
     not_used = [_not_used(term, x[j], values) for j, term in enumerate(model.terms)]
     x = [0.0 if unused else v for v, unused in zip(x, not_used, strict=True)]
-    if any(v != v for v in x):
+    row = _Scorer(model, group).score(x, interval=True)
+    if row is None:
         return None
-    beta = _betas(model)
-    eta = _rowdot_one(x, beta) + model.intercept
-    variance = _variance(model, x)
-    if not variance >= 0.0:  # np.sqrt would give NaN: leave that to the vectorised path
-        return None
-    etas = [eta]
+    variants = []
     for j in range(len(x)):
         variant = x.copy()
         variant[j] = 0.0
-        etas.append(_rowdot_one(variant, beta) + model.intercept)
-    e = np.exp(-np.array(etas)).tolist()  # Model._bounds: exp(-eta), then exp(+w)
-    half_width = np.array([math.sqrt(variance) * model.z])
-    f = float(np.exp(half_width, out=half_width)[0])
-    p = 1.0 / (e[0] + 1.0)
-    without = [p if unused else 1.0 / (ej + 1.0)
-               for ej, unused in zip(e[1:], not_used, strict=True)]
-    return OneRow(values, x, not_used, [v * b for v, b in zip(x, beta, strict=True)], without,
-                  p, eta, 1.0 / (e[0] * f + 1.0), 1.0 / (e[0] / f + 1.0))
+        variants.append(variant)
+    risks = _Scorer(model, group).risks(variants)
+    if risks is None:
+        return None
+    without = [row.probability if unused else r
+               for r, unused in zip(risks, not_used, strict=True)]
+    return OneRow(values, x, not_used, row.contributions, without, row.probability,
+                  row.logit, row.low, row.high, row.param_low, row.param_high,
+                  row.missing_low, row.missing_high)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    probability: float
+    logit: float
+    low: float
+    high: float
+    param_low: float
+    param_high: float
+    contributions: list[float]
+    missing_low: float
+    missing_high: float
+
+
+class _Scorer:
+    """One row's scoring, as the vectorised path does it (see the module's docstring)."""
+
+    def __init__(self, model: Model, group: int):
+        self.model, self.group = model, group
+        self.beta, self.quad, self.lin = _floats(model)
+
+    def score(self, x: list[float], interval: bool) -> _Scored | None:
+        """``Model.score_design`` of one row (complete, or marginalised)."""
+        if not any(v != v for v in x):
+            eta = _rowdot_one(x, self.beta) + self.model.intercept
+            variance = self._variance(x)
+            if not variance >= 0.0:
+                return None
+            low, p, high = self._bounds(eta, variance)
+            return _Scored(p, eta, low, high, low, high,
+                           [v * b for v, b in zip(x, self.beta, strict=True)], _NAN, _NAN)
+        return self._marginal(x, interval)
+
+    def risks(self, rows: list[list[float]]) -> list[float] | None:
+        """The risk of each row, as ``score_design(..., interval=False)`` gives it."""
+        out = []
+        for x in rows:
+            found = self.score(x, interval=False)
+            if found is None:
+                return None
+            out.append(found.probability)
+        return out
+
+    def _marginal(self, x: list[float], interval: bool) -> _Scored | None:
+        """``Model._score_missing`` and ``marginalise`` of one row."""
+        model, beta = self.model, self.beta
+        idx = np.flatnonzero(np.isnan(np.array(x)))
+        key = (tuple(idx.tolist()), int(self.group))
+        if key not in model._patterns:
+            model._patterns[key] = _pattern(model.terms, model.beta, idx, model._joint,
+                                            int(self.group), model._research)
+        order, values, weights, offsets, span = model._patterns[key]
+        x_bar = [0.0 if v != v else v for v in x]
+        x_mean = x_bar.copy()
+        eta_known = model.intercept + _rowdot_one(x_bar, beta)
+        mu = [eta_known + o for o in offsets.tolist()]
+        w = weights.tolist()
+        sig = expit(np.array(mu)).tolist()
+        p = _rowdot_one(sig, w)
+        slope = [s * (1 - s) * wc for s, wc in zip(sig, w, strict=True)]
+        total = _rowdot_one(slope, [1.0] * len(slope))
+        eta = float(logit(p))
+        ratio = total / (p * (1 - p))
+        columns = values.T.tolist()
+        for col, j in enumerate(order):
+            x_bar[j] = _rowdot_one(slope, columns[col]) / total
+            x_mean[j] = _rowdot_one(columns[col], w)
+        q_low = q_high = _NAN
+        if interval:
+            x0 = [0.0 if v != v else v for v in x]
+            spread = self._combination_variance(x0, order, values)
+            if not all(v >= 0.0 for v in spread):
+                return None
+            q = quantiles(np.array([mu]), np.array([[math.sqrt(v) for v in spread]]), weights,
+                          model.z)
+            q_low, q_high = q[0].tolist()
+        variance = ratio * ratio * self._variance(x_bar)
+        if not variance >= 0.0:
+            return None
+        param_low, p_bounds, param_high = self._bounds(eta, variance)
+        low, high, missing_low, missing_high = expit(np.array(
+            [q_low, q_high, eta_known + span[0], eta_known + span[1]])).tolist()
+        return _Scored(p_bounds, eta, low, high, param_low, param_high,
+                       [v * b for v, b in zip(x_mean, beta, strict=True)],
+                       missing_low, missing_high)
+
+    def _variance(self, x: list[float]) -> float:
+        """``Model._variance`` of one row (diagonal form): x'Qx + lin.x + const."""
+        variance = _rowdot_one([v * v for v in x], self.quad)
+        variance += _rowdot_one(x, self.lin)
+        return variance + self.model._const
+
+    def _combination_variance(self, x0: list[float], order: list[int],
+                              values: np.ndarray) -> list[float]:
+        """``Model._combination_variance`` of one row (diagonal form), per combination."""
+        known = self._variance(x0)
+        lin = [self.lin[j] for j in order]
+        quad = [self.quad[j] for j in order]
+        out = []
+        for combination in values.tolist():
+            own = _rowdot_one([v * v for v in combination], quad) if order else 0.0
+            own += _rowdot_one(combination, lin) if order else 0.0
+            out.append(known + own)
+        return out
+
+    def _bounds(self, eta: float, variance: float) -> tuple[float, float, float]:
+        """``Model._bounds``: (low, risk, high), the exponentials numpy's."""
+        half_width = np.array([math.sqrt(variance) * self.model.z])
+        f = float(np.exp(half_width, out=half_width)[0])
+        e = float(np.exp(-np.array([eta]))[0])
+        return 1.0 / (e * f + 1.0), 1.0 / (e + 1.0), 1.0 / (e / f + 1.0)
 
 
 def _values(model: Model, patient: Patient) -> dict[str, object]:
@@ -86,7 +205,7 @@ def _values(model: Model, patient: Patient) -> dict[str, object]:
     for feature in QUANTITIES:
         q = values[feature.name]
         values[feature.name] = (_NAN if q is None
-                               else float(q.value) * FACTORS[feature.name].get(q.unit, _NAN))
+                                else float(q.value) * FACTORS[feature.name].get(q.unit, _NAN))
     correction = model.spec.get("calcium_correction")
     albumin = values["albumin"]
     if correction and albumin == albumin:
@@ -110,17 +229,17 @@ def _encode(term, value) -> float:
     return value if term.cap is None else min(value, float(term.cap))
 
 
-def _staging(model: Model, values: dict[str, object]) -> list[float] | None:
-    """The staging terms of the patient's (T, N) cell; None when they vary over completions."""
-    key = tuple(values[name] for name in ("t_category", "n_category", "stage"))
+def _staging(model: Model, key: tuple) -> tuple[list[float], int]:
+    """``Model._complete`` of one row: the staging terms of the patient's (T, N) cell, NaN
+    where they vary over the completions, and the completion id (-1 when none varies)."""
     known = _STAGING.setdefault(model, {})
     if key not in known:
         support = model.completions.support(*key)
         if support is None:
             raise ValueError(f"no AJCC 8th (T, N) cell agrees with T, N, stage {key}")
-        found = support[0]
-        same = (found.min(axis=0) == found.max(axis=0)).all()
-        known[key] = found[0].tolist() if same else None
+        found, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
+        staging = np.where(lo == hi, found[0], np.nan).tolist()
+        known[key] = staging, (model._group_id(key, support) if (lo != hi).any() else -1)
     return known[key]
 
 
@@ -137,27 +256,13 @@ def _known(value, name: str) -> bool:
     return isinstance(value, str) and value not in BY_NAME[name].missing_codes
 
 
-def _variance(model: Model, x: list[float]) -> float:
-    """``Model._variance`` of one row: x'Qx + lin.x + const, summed in the same order."""
-    quad, lin = _QUAD.get(model) or _QUAD.setdefault(model, (model._quad.tolist(),
-                                                              model._lin.tolist()))
-    if model._quad.ndim == 1:
-        variance = _rowdot_one([v * v for v in x], quad)
-    else:
-        columns = [list(c) for c in zip(*quad, strict=True)]
-        stacked = [_rowdot_one(x, q) for q in columns]
-        variance = _rowdot_one([s * v for s, v in zip(stacked, x, strict=True)], [1.0] * len(x))
-    variance += _rowdot_one(x, lin)
-    return variance + model._const
-
-
-def _betas(model: Model) -> list[float]:
-    beta = _BETA.get(model)
-    if beta is None:
-        beta = _BETA[model] = model.beta.tolist()
-    return beta
+def _floats(model: Model) -> tuple[list[float], list[float], list[float]]:
+    """The model's beta, diagonal Q and lin as Python floats (once per model)."""
+    found = _FLOATS.get(model)
+    if found is None:
+        found = _FLOATS[model] = (model.beta.tolist(), model._quad.tolist(), model._lin.tolist())
+    return found
 
 
 _STAGING: WeakKeyDictionary = WeakKeyDictionary()
-_QUAD: WeakKeyDictionary = WeakKeyDictionary()
-_BETA: WeakKeyDictionary = WeakKeyDictionary()
+_FLOATS: WeakKeyDictionary = WeakKeyDictionary()

@@ -11,6 +11,7 @@ them when it is built); the strategy draws them too and checks that they are ref
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
@@ -31,7 +32,7 @@ from riskmodel.features import (
 from riskmodel.inputs import M_CATEGORIES, canonical_table, raw_table
 from riskmodel.marginal import rowdot
 from riskmodel.mixture import quantiles
-from riskmodel.one_row import score_complete
+from riskmodel.one_row import score_one
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -162,23 +163,28 @@ def test_every_model_scores_one_patient_as_the_vectorised_batch(each_model, raw)
 
 @SETTINGS
 @given(complete_patients)
-def test_a_patient_with_every_term_known_takes_the_float_path(each_model, raw):
+def test_a_complete_patient_takes_the_float_path(each_model, raw):
     patient = built(raw)
     if patient is None or patient.histology in BY_NAME["histology"].missing_codes \
             or patient.bsp in BY_NAME["bsp"].missing_codes \
             or patient.t_category in BY_NAME["t_category"].missing_codes \
             or patient.n_category in BY_NAME["n_category"].missing_codes:
         return
-    one = score_complete(each_model, patient)
+    one = score_one(each_model, patient)
     assert one is not None
     assert repr(riskmodel.score(patient, each_model)) == repr(
         riskmodel.score_many([patient, patient], each_model)[0])
 
 
-def test_a_patient_with_a_missing_term_is_left_to_the_vectorised_path(each_model):
-    complete = dict(histology="adenocarcinoma", t_category="T2a", n_category="N1",
-                    bsp="negative", calcium=Quantity(2.4, "mmol/L"), alp=Quantity(90, "U/L"),
-                    cea=Quantity(4.0, "ng/mL"))
-    assert score_complete(each_model, Patient(**complete)) is not None
-    for name in ("histology", "t_category", "bsp", "calcium", "cea"):
-        assert score_complete(each_model, Patient(**{**complete, name: None})) is None, name
+def test_a_model_with_a_full_covariance_is_left_to_the_vectorised_path(model):
+    spec = copy.deepcopy(model.spec)
+    variances = [0.04] + [t.se ** 2 for t in model.terms]
+    spec["interval"]["covariance"] = np.diag(variances).tolist()
+    full = riskmodel.Model(spec)
+    patient = Patient(histology="adenocarcinoma", t_category="T2a", n_category="N1",
+                      bsp="negative", calcium=Quantity(2.4, "mmol/L"), alp=Quantity(90, "U/L"),
+                      cea=Quantity(4.0, "ng/mL"))
+    assert score_one(full, patient) is None
+    assert score_one(model, patient) is not None
+    assert repr(riskmodel.score(patient, full)) == repr(
+        riskmodel.score_many([patient, patient], full)[0])
