@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = CookieOnlyWhenSentSessions()
     app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
                                  language_url=language_url, words_of=words,
-                                 hidden_inputs=hidden_inputs, term_rows=term_rows)
+                                 hidden_inputs=hidden_inputs, term_rows=term_rows, piece=piece)
     add_renderer(app, is_page_request, render_error_page)
     # A browser asking for any other address gets a page too, unless its channel answers.
     add_renderer(app, wants_html, render_error_page, fallback=True)
@@ -86,7 +86,7 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 def _page_helpers() -> dict[str, Any]:
     return {CATALOGUE: translations(), "feature_label": feature_label,
             "first_field": FEATURES[0].name, "spec_words": spec_words,
-            "icon_size": icon_array_size(), "icon_uses": icon_uses, "piece": piece,
+            "icon_size": icon_array_size(), "icon_uses": icon_uses,
             "card_heading": heading, "card_cell": cell}
 
 

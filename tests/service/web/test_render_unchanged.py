@@ -2,7 +2,8 @@
 made faster: a speed-up must not change what the clinician gets.
 
 Only what differs per request is normalised: the CSRF token, the time of scoring, the score id
-and an error page's request id. Regenerate the files (after a change meant to alter the pages, and only then) with
+and an error page's request id. Regenerate the files (after a change meant to alter the pages,
+and only then) with
 ``WRITE_GOLDEN_PAGES=1 pytest tests/service/web/test_render_unchanged.py``.
 """
 
@@ -116,6 +117,7 @@ def test_pieces_are_kept_per_count_model_and_language_never_per_patient(app, sub
     submit({**FULL, "lang": "zh-Hans"})
     kept = app.extensions[EXTENSION]
     assert sorted({template for template, *_ in kept}) == [
-        "web/_icon_array.html", "web/_result_model.html", "web/_terms_head.html"]
-    assert len(kept) == 6  # three pieces, two languages
+        "web/_icon_array.html", "web/_page_footer.html", "web/_page_top.html",
+        "web/_result_model.html", "web/_terms_head.html"]
+    assert len(kept) == 10  # five pieces, two languages
     assert not any("A-1" in html for html in kept.values())
