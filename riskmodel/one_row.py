@@ -69,7 +69,8 @@ def score_one(model: Model, patient: Patient) -> OneRow | None:
             x[j] = value
     not_used = [_not_used(term, x[j], values) for j, term in enumerate(model.terms)]
     x = [0.0 if unused else v for v, unused in zip(x, not_used, strict=True)]
-    row = _Scorer(model, group).score(x, interval=True)
+    scorer = _Scorer(model, group)
+    row = scorer.score(x)
     if row is None:
         return None
     variants = []
@@ -77,9 +78,7 @@ def score_one(model: Model, patient: Patient) -> OneRow | None:
         variant = x.copy()
         variant[j] = 0.0
         variants.append(variant)
-    risks = _Scorer(model, group).risks(variants)
-    if risks is None:
-        return None
+    risks = scorer.risks(variants)
     without = [row.probability if unused else r
                for r, unused in zip(risks, not_used, strict=True)]
     return OneRow(values, x, not_used, row.contributions, without, row.probability,
@@ -107,7 +106,7 @@ class _Scorer:
         self.model, self.group = model, group
         self.beta, self.quad, self.lin = _floats(model)
 
-    def score(self, x: list[float], interval: bool) -> _Scored | None:
+    def score(self, x: list[float]) -> _Scored | None:
         """``Model.score_design`` of one row (complete, or marginalised)."""
         if not any(v != v for v in x):
             eta = _rowdot_one(x, self.beta) + self.model.intercept
@@ -117,27 +116,46 @@ class _Scorer:
             low, p, high = self._bounds(eta, variance)
             return _Scored(p, eta, low, high, low, high,
                            [v * b for v, b in zip(x, self.beta, strict=True)], _NAN, _NAN)
-        return self._marginal(x, interval)
+        return self._marginal(x)
 
-    def risks(self, rows: list[list[float]]) -> list[float] | None:
-        """The risk of each row, as ``score_design(..., interval=False)`` gives it."""
-        out = []
-        for x in rows:
-            found = self.score(x, interval=False)
-            if found is None:
-                return None
-            out.append(found.probability)
-        return out
+    def risks(self, rows: list[list[float]]) -> list[float]:
+        """The risk of each row, as ``score_design(..., interval=False)`` gives it: the
+        sigmoid of its log-odds (for a marginalised row, the logit of its marginal risk);
+        every expit, logit and exp of the rows in one call each."""
+        etas: list[float] = [0.0] * len(rows)
+        marginal = []  # (row, weights, mu)
+        for i, x in enumerate(rows):
+            if not any(v != v for v in x):
+                etas[i] = _rowdot_one(x, self.beta) + self.model.intercept
+                continue
+            _, _, weights, offsets, _ = self._pattern(x)
+            x_bar = [0.0 if v != v else v for v in x]
+            eta_known = self.model.intercept + _rowdot_one(x_bar, self.beta)
+            marginal.append((i, weights.tolist(), [eta_known + o for o in offsets.tolist()]))
+        if marginal:
+            sig = expit(np.array([m for _, _, mu in marginal for m in mu])).tolist()
+            risks, start = [], 0
+            for _, w, mu in marginal:
+                risks.append(_rowdot_one(sig[start:start + len(mu)], w))
+                start += len(mu)
+            for (i, _, _), eta in zip(marginal, logit(np.array(risks)).tolist(), strict=True):
+                etas[i] = eta
+        return [1.0 / (e + 1.0) for e in np.exp(-np.array(etas)).tolist()]
 
-    def _marginal(self, x: list[float], interval: bool) -> _Scored | None:
-        """``Model._score_missing`` and ``marginalise`` of one row."""
-        model, beta = self.model, self.beta
+    def _pattern(self, x: list[float]):
+        """The row's missing pattern (``marginalise``'s cache, shared with the batch path)."""
+        model = self.model
         idx = np.flatnonzero(np.isnan(np.array(x)))
         key = (tuple(idx.tolist()), int(self.group))
         if key not in model._patterns:
             model._patterns[key] = _pattern(model.terms, model.beta, idx, model._joint,
                                             int(self.group), model._research)
-        order, values, weights, offsets, span = model._patterns[key]
+        return model._patterns[key]
+
+    def _marginal(self, x: list[float]) -> _Scored | None:
+        """``Model._score_missing`` and ``marginalise`` of one row."""
+        model, beta = self.model, self.beta
+        order, values, weights, offsets, span = self._pattern(x)
         x_bar = [0.0 if v != v else v for v in x]
         x_mean = x_bar.copy()
         eta_known = model.intercept + _rowdot_one(x_bar, beta)
@@ -149,19 +167,15 @@ class _Scorer:
         total = _rowdot_one(slope, [1.0] * len(slope))
         eta = float(logit(p))
         ratio = total / (p * (1 - p))
+        spread = self._combination_variance(x_mean, order, values)  # x_mean: still 0 there
+        if not all(v >= 0.0 for v in spread):
+            return None
+        q_low, q_high = quantiles(np.array([mu]), np.array([[math.sqrt(v) for v in spread]]),
+                                  weights, model.z)[0].tolist()
         columns = values.T.tolist()
         for col, j in enumerate(order):
             x_bar[j] = _rowdot_one(slope, columns[col]) / total
             x_mean[j] = _rowdot_one(columns[col], w)
-        q_low = q_high = _NAN
-        if interval:
-            x0 = [0.0 if v != v else v for v in x]
-            spread = self._combination_variance(x0, order, values)
-            if not all(v >= 0.0 for v in spread):
-                return None
-            q = quantiles(np.array([mu]), np.array([[math.sqrt(v) for v in spread]]), weights,
-                          model.z)
-            q_low, q_high = q[0].tolist()
         variance = ratio * ratio * self._variance(x_bar)
         if not variance >= 0.0:
             return None
@@ -193,9 +207,7 @@ class _Scorer:
 
     def _bounds(self, eta: float, variance: float) -> tuple[float, float, float]:
         """``Model._bounds``: (low, risk, high), the exponentials numpy's."""
-        half_width = np.array([math.sqrt(variance) * self.model.z])
-        f = float(np.exp(half_width, out=half_width)[0])
-        e = float(np.exp(-np.array([eta]))[0])
+        e, f = np.exp(np.array([-eta, math.sqrt(variance) * self.model.z])).tolist()
         return 1.0 / (e * f + 1.0), 1.0 / (e + 1.0), 1.0 / (e / f + 1.0)
 
 

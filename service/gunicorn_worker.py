@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -25,7 +24,7 @@ from gunicorn.workers import gthread
 
 from .errors import PROBLEM_JSON, problem_dict
 from .logging import frames, log_event
-from .request_context import API_CSP, REQUEST_ID_HEADER
+from .request_context import API_CSP, REQUEST_ID_HEADER, new_id
 
 # gunicorn's own statuses for the request errors it detects (gunicorn.workers.base); any
 # other client error is a 400.
@@ -77,7 +76,7 @@ class ThreadWorker(gthread.ThreadWorker):
     """The gthread worker; only the answer to errors raised outside the app differs."""
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
-        status, request_id = status_of(exc), str(uuid.uuid4())
+        status, request_id = status_of(exc), new_id()
         if status < 500 or status == 501:
             log_event("invalid_request", level=logging.WARNING, request_id=request_id,
                       status=status, error_type=type(exc).__name__)

@@ -110,8 +110,18 @@ class BufferedHandler(logging.StreamHandler):
         self._size = 0
         self._due = threading.Event()
         self._flusher_pid: int | None = None
+        # logging.Handler.handle holds self.lock around emit, so the pending lines have their
+        # own lock, taken last: writer lock, then pending lock, never the other way round.
+        self._pending_lock = threading.Lock()
         self._write_lock = threading.Lock()  # one writer at a time, so lines stay in order
         atexit.register(self.drain)
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        """In a forked worker: fresh locks (another thread may have held them at the fork),
+        no copy of the parent's pending lines (the parent writes them), a flusher of its own."""
+        self._pending_lock, self._write_lock = threading.Lock(), threading.Lock()
+        self._pending, self._size, self._flusher_pid = [], 0, None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -119,7 +129,7 @@ class BufferedHandler(logging.StreamHandler):
         except Exception:  # logging's own contract: report, never raise
             self.handleError(record)
             return
-        with self.lock:  # type: ignore[union-attr]
+        with self._pending_lock:
             self._pending.append(line)
             self._size += len(line)
             full = self._size >= self.limit
@@ -133,7 +143,7 @@ class BufferedHandler(logging.StreamHandler):
     def drain(self) -> None:
         """Write every pending line now."""
         with self._write_lock:
-            with self.lock:  # type: ignore[union-attr]
+            with self._pending_lock:
                 lines, self._pending, self._size = self._pending, [], 0
             if lines:
                 try:
@@ -143,7 +153,7 @@ class BufferedHandler(logging.StreamHandler):
                     pass
 
     def _start_flusher(self) -> None:
-        with self.lock:  # type: ignore[union-attr]
+        with self._pending_lock:
             if self._flusher_pid == os.getpid():
                 return
             self._flusher_pid = os.getpid()

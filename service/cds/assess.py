@@ -13,7 +13,6 @@ card's summary line.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -26,6 +25,7 @@ from service.fhir import inputs as fhir_input
 from service.fhir import output as fhir_output
 from service.fhir.inputs import patient_of
 from service.fhir.reading import Reading
+from service.request_context import new_id
 from service.summary import label_of, short_name, summarise
 
 from . import cards
@@ -52,7 +52,7 @@ def answer(call: Mapping[str, Any], data: Mapping[str, Any], model: Model,
     reading = read_prefetch(data, context["patientId"], config)
     if reading.condition is None:
         return Answer({"cards": []}, "no_lung_cancer")
-    card_id = str(uuid.uuid4())
+    card_id = new_id()
     try:
         engine_patient = patient_of(reading)
     except InvalidInputError as exc:
@@ -71,7 +71,7 @@ def answer(call: Mapping[str, Any], data: Mapping[str, Any], model: Model,
         occurred=fhir_dates.now(), basis=reading.basis(), condition=reading.condition,
         encounter=context.get("encounterId"))
     card = cards.risk_card(result, model, summary, reading, card_id=card_id,
-                           suggestion_id=str(uuid.uuid4()), resource=resource, links=links)
+                           suggestion_id=new_id(), resource=resource, links=links)
     return Answer({"cards": [card]}, "card", model, result)
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from riskmodel import Model, Quantity, Result
 from service.fhir import output as fhir_output
@@ -48,10 +48,11 @@ def risk_card(result: Result, model: Model, summary: Summary, reading: Reading, 
               links: Links) -> dict[str, Any]:
     """The card of a scored result, in the words of its ``summary``, with a suggestion to file
     the RiskAssessment."""
+    prefilled = prefill_url(links.form, reading)
     return {
         "uuid": card_id,
         "summary": summary.line,
-        "detail": _detail(summary, reading, links),
+        "detail": _detail(summary, reading, links, prefilled),
         "indicator": indicator(result),
         "source": source(model, links),
         "suggestions": [{
@@ -65,7 +66,7 @@ def risk_card(result: Result, model: Model, summary: Summary, reading: Reading, 
         "overrideReasons": [{"system": OVERRIDE_SYSTEM, "code": code, "display": display}
                             for code, display in OVERRIDE_REASONS],
         "links": [{"label": "Open the risk calculator with these values",
-                   "url": prefill_url(links.form, reading), "type": "absolute"}],
+                   "url": prefilled, "type": "absolute"}],
     }
 
 
@@ -98,17 +99,27 @@ def prefill_url(form: str, reading: Reading) -> str:
             params += [(name, f"{used.value.value:g}"), (f"{name}_unit", used.value.unit)]
         else:
             params.append((name, str(used.value)))
-    return f"{form}?{urlencode(params)}" if params else form
+    return f"{form}?{_urlencode(params)}" if params else form
 
 
-def _detail(summary: Summary, reading: Reading, links: Links) -> str:
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _urlencode(params: list[tuple[str, str]]) -> str:
+    """``urllib.parse.urlencode`` of pairs of strings, quoting only what needs it (most names
+    and values are plain: quote_plus leaves them as they are, at some 3 us each)."""
+    return "&".join(f"{k if _PLAIN.fullmatch(k) else quote_plus(k)}="
+                    f"{v if _PLAIN.fullmatch(v) else quote_plus(v)}" for k, v in params)
+
+
+def _detail(summary: Summary, reading: Reading, links: Links, prefilled: str) -> str:
     """Written for the clinician: the risk and what raised it, what is missing and what knowing
     it would change, the factors, the links; the technical detail stays behind the model card."""
     parts = [_headline(summary), _missing_line(summary)]
     parts += [f"> **Alert:** {_md(a)}" for a in summary.alerts]
     parts += _factor_table(summary)
     parts.append(f"[Check or complete the values in the calculator]"
-                 f"({prefill_url(links.form, reading)}) · "
+                 f"({prefilled}) · "
                  f"[Model card: sources, weights and limits]({links.model_card})")
     parts += _read_table(reading) + _notes(summary.notes) + _warnings(summary)
     parts.append(f"*Decision support, not a diagnosis. Bands are a display choice, not validated. "

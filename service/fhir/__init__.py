@@ -10,7 +10,6 @@ OperationOutcome (``application/fhir+json``).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +25,7 @@ from service.errors import Problem, add_renderer
 from service.metrics import note_scored
 from service.openapi_paths import contribute, fhir_resource
 from service.registry import current
-from service.request_context import request_id
+from service.request_context import new_id, request_id
 from service.summary import summarise
 
 from . import dates as fhir_dates
@@ -118,7 +117,7 @@ def assess() -> Response:
     note_scored(model.ref, 1, "fhir", result, reading.subject)
     summary = summarise(result, model, [n.message for n in reading.notes])
     resource = risk_assessment(
-        result, model, summary, score_id=str(uuid.uuid4()),
+        result, model, summary, score_id=new_id(),
         subject={"reference": reading.subject}, occurred=fhir_dates.now(),
         basis=reading.basis(), condition=reading.condition, request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
@@ -174,7 +173,7 @@ def _render_result(result: Result, score_request: ScoreRequest, model: Model) ->
     subject = ({"identifier": {"value": ref}, "display": ref} if ref else
                {"display": "Patient not identified (the request had no patient_ref)"})
     resource = risk_assessment(result, model, summarise(result, model),
-                               score_id=str(uuid.uuid4()), subject=subject,
+                               score_id=new_id(), subject=subject,
                                occurred=fhir_dates.now(), request_id=request_id())
     return Response(json.dumps(resource), mimetype=FHIR_JSON)
 

@@ -173,3 +173,51 @@ def test_lines_still_pending_are_written_when_the_process_exits():
                           cwd=Path(__file__).parents[2], timeout=60, check=True)
     rows = [json.loads(x)["rows"] for x in done.stderr.splitlines()]
     assert rows == list(range(500))
+
+
+def test_warnings_and_the_flusher_never_deadlock_and_lose_no_line():
+    """A warning drains from inside logging's handler lock while the flusher writes: many
+    threads logging both, with a flusher writing every millisecond, must all finish."""
+    import threading
+
+    from service.logging import BufferedHandler, JsonFormatter
+
+    stream = io.StringIO()
+    handler = BufferedHandler(stream, interval=0.001)
+    handler.setFormatter(JsonFormatter())
+    log = logging.getLogger(f"bmrisk.test.{uuid.uuid4().hex}")
+    log.propagate, log.level = False, logging.INFO
+    log.addHandler(handler)
+
+    def work(n: int) -> None:
+        for i in range(300):
+            (log.warning if i % 7 == 0 else log.info)("line", extra={"bmrisk": {"rows": n}})
+
+    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 20
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        assert not any(thread.is_alive() for thread in threads), "deadlocked"
+        handler.drain()
+        assert len(stream.getvalue().splitlines()) == 6 * 300
+    finally:
+        log.removeHandler(handler)
+
+
+def test_a_forked_process_writes_its_own_lines_once(tmp_path):
+    code = ("import os, sys\n"
+            "from service.logging import configure, log_event\n"
+            "configure('INFO')\n"
+            "log_event('request', rows=-1)\n"
+            "pid = os.fork()\n"
+            "log_event('request', rows=0 if pid == 0 else 1)\n"
+            "log_event('warned', level=30, rows=2 if pid == 0 else 3)\n"
+            "if pid == 0: sys.exit(0)\n"
+            "os.waitpid(pid, 0)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[2], timeout=60, check=True)
+    rows = sorted(json.loads(x)["rows"] for x in done.stderr.splitlines())
+    assert rows == [-1, 0, 1, 2, 3]

@@ -50,3 +50,31 @@ def test_the_request_id_is_in_the_problem_body_and_the_log_line(live_server):
     line = live_server.wait_for_record(lambda r: r.get("request_id") == given)
     assert line["endpoint"] == "/v1/risk"
     assert line["status"] == 422
+
+
+def test_new_ids_are_random_version_4_uuids_and_forked_workers_draw_their_own():
+    import os
+
+    from service.request_context import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122
+               for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a gunicorn worker is a fork of the master: its ids must not repeat it
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    assert uuid.UUID(child).version == 4
+    assert child != new_id()
+
+
+def test_concurrent_workers_give_distinct_request_ids(live_server):
+    seen = {requests.get(live_server.url + "/healthz", timeout=10).headers["X-Request-ID"]
+            for _ in range(200)}
+    assert len(seen) == 200

@@ -157,3 +157,13 @@ def test_concept_matches_is_any_coding_matching_by_system_and_code(concept, want
     codes = (*wanted, (fhir_codes.LOINC, "17861-6"), (None, None))
     expected = any(fhir_codes.matches(c, codes) for c in fhir_codes.codings(concept))
     assert fhir_codes.concept_matches(concept, codes) is expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=12))
+def test_the_prefill_query_equals_urlencode(params):
+    from urllib.parse import urlencode
+
+    from service.cds.cards import _urlencode
+
+    assert _urlencode(params) == urlencode(params)
