@@ -1,6 +1,8 @@
 """Explain scores: every term, the interval, what was missing, warnings and alerts.
 
-Explaining one patient is explaining a batch of one row, so the two cannot disagree.
+One patient is scored on Python floats (``one_row``: the same IEEE operations in the same order,
+so the same bits; tests/riskmodel/test_one_row.py checks it with hypothesis) and explained by
+the same code as a batch, so the two cannot disagree.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """The patient as the engine takes it, and every input rule, checked a table at a time.
 
-A single Patient is checked as a table of one row, so single and batch share every rule.
+Every rule is written once, for a table (``find_problems``). A single Patient is first tested on
+Python values (``_surely_valid``, which may only pass what the table passes); anything else is
+checked as a table of one row, so single and batch share every rule and every message.
 """
 
 from __future__ import annotations

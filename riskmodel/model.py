@@ -4,7 +4,9 @@ logit(p) = beta0 + sum_i beta_i x_i, beta0 from :mod:`riskmodel.intercept`. Comp
 scored block by block, so every temporary stays small and memory does not grow with the
 number of rows. A row with a missing x_i is marginalised over the missing terms' reference
 distribution: p = sum_c w_c sigmoid(eta_known + offset_c) over every combination c of the
-missing values. Scoring one patient is the same code with one row.
+missing values. One patient is scored by ``one_row`` on Python floats, with the same operations
+in the same order (the same bits; numpy per call on arrays of length one costs more than the
+arithmetic).
 
 The terms of kind ``staging`` (T4, N3, stage III) take their values from the patient's (T, N)
 cell; when T or N is not known exactly they vary jointly over the completions consistent with

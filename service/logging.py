@@ -109,7 +109,7 @@ class BufferedHandler(logging.StreamHandler):
         self._pending: list[str] = []
         self._size = 0
         self._due = threading.Event()
-        self._flusher_pid: int | None = None
+        self._flushing = False  # a flusher thread runs in this process
         # logging.Handler.handle holds self.lock around emit, so the pending lines have their
         # own lock, taken last: writer lock, then pending lock, never the other way round.
         self._pending_lock = threading.Lock()
@@ -121,7 +121,7 @@ class BufferedHandler(logging.StreamHandler):
         """In a forked worker: fresh locks (another thread may have held them at the fork),
         no copy of the parent's pending lines (the parent writes them), a flusher of its own."""
         self._pending_lock, self._write_lock = threading.Lock(), threading.Lock()
-        self._pending, self._size, self._flusher_pid = [], 0, None
+        self._pending, self._size, self._flushing = [], 0, False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -137,7 +137,7 @@ class BufferedHandler(logging.StreamHandler):
             self.drain()
         elif full:
             self._due.set()
-        elif self._flusher_pid != os.getpid():  # not started yet in this (forked) process
+        elif not self._flushing:  # not started yet in this (forked) process
             self._start_flusher()
 
     def drain(self) -> None:
@@ -154,9 +154,9 @@ class BufferedHandler(logging.StreamHandler):
 
     def _start_flusher(self) -> None:
         with self._pending_lock:
-            if self._flusher_pid == os.getpid():
+            if self._flushing:
                 return
-            self._flusher_pid = os.getpid()
+            self._flushing = True
             self._due = threading.Event()
         threading.Thread(target=self._flush_forever, name="log-flusher", daemon=True).start()
 
@@ -169,6 +169,11 @@ class BufferedHandler(logging.StreamHandler):
 
 def configure(level: str) -> None:
     """Send the ``bmrisk`` logger to stderr as JSON lines (once per process)."""
+    # What the JSON lines never show is not gathered for each record: the caller's file and
+    # line (a walk up the stack), the thread and the multiprocessing names (the logging
+    # HOWTO's "Optimization" section). The process id is kept: every line shows it.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = logging.logMultiprocessing = False
     log = logger()
     log.setLevel(level)
     log.propagate = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -106,10 +107,13 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 def _urlencode(params: list[tuple[str, str]]) -> str:
-    """``urllib.parse.urlencode`` of pairs of strings, quoting only what needs it (most names
-    and values are plain: quote_plus leaves them as they are, at some 3 us each)."""
-    return "&".join(f"{k if _PLAIN.fullmatch(k) else quote_plus(k)}="
-                    f"{v if _PLAIN.fullmatch(v) else quote_plus(v)}" for k, v in params)
+    """``urllib.parse.urlencode`` of pairs of strings, quoting only what needs it: most names
+    and values are plain (quote_plus leaves them as they are), the rest are mostly units."""
+    return "&".join(f"{k if _PLAIN.fullmatch(k) else _quote_plus(k)}="
+                    f"{v if _PLAIN.fullmatch(v) else _quote_plus(v)}" for k, v in params)
+
+
+_quote_plus = lru_cache(maxsize=256)(quote_plus)  # what is not plain: units, mostly
 
 
 def _detail(summary: Summary, reading: Reading, links: Links, prefilled: str) -> str:

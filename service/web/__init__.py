@@ -77,7 +77,9 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
     session cookie (every API call): such a session starts empty either way."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+        # No Cookie header at all: not even the cookies are parsed (a scan of the headers).
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ
+                               or self.get_cookie_name(app) not in request.cookies):
             return self.session_class()
         return super().open_session(app, request)
 
