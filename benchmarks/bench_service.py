@@ -128,6 +128,18 @@ class Server:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the workers (and the master)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in [self.process.pid, *self.workers()]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # a worker replaced meanwhile
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
@@ -216,13 +228,18 @@ def compare(service: Server, bare: Server, scripts: dict[str, Path]) -> None:
                "/v1/risk": (service.url + "/v1/risk", scripts["json"]),
                "cds": (service.url + CDS_PATH, scripts["cds"]),
                "form": (service.url + "/", scripts["form"])}
+    server_of = {name: bare if name in ("/echo", "/validate", "/score") else service
+                 for name in targets}
     names = list(targets)
     print(f"\n== Throughput: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION_S} s "
           f"per run, {ROUNDS} rounds, each target once per round (order rotated)")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
     for round_ in range(ROUNDS):
         for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            before = server_of[name].cpu_seconds()
             runs[name].append(wrk(*targets[name]))
+            runs[name][-1]["cpu_us"] = ((server_of[name].cpu_seconds() - before) * 1e6
+                                        / max(runs[name][-1]["requests"], 1))
         print(f"  round {round_ + 1}: " + "  ".join(
             f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
     for name in names:
@@ -241,6 +258,17 @@ def compare(service: Server, bare: Server, scripts: dict[str, Path]) -> None:
           f"{paired['cds']:.2f}; errors and non-2xx: {errors['cds']}")
     print(f"  errors and non-2xx in all runs: {sum(errors.values())}")
     ladder(runs, paired)
+    server_cpu(runs)
+
+
+def server_cpu(runs: dict[str, list[dict[str, float]]]) -> None:
+    """The servers' own CPU time per request (gunicorn master and workers, user + system,
+    from /proc): what a request costs the server whatever else runs on the machine (wrk,
+    other processes). Its ratio to /echo's is the throughput ratio on cores of its own."""
+    cpu = {name: statistics.median(r["cpu_us"] for r in rs) for name, rs in runs.items()}
+    print("  server CPU per request (median of the rounds; ratio = /echo's CPU / this one's):")
+    for name, value in cpu.items():
+        print(f"    {name:<10} {value:7.0f} us   ratio {cpu['/echo'] / value:.2f}")
 
 
 def ladder(runs: dict[str, list[dict[str, float]]], paired: dict[str, float]) -> None:

@@ -25,10 +25,20 @@ from service.request_context import request_id
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
 from .form import FIELD_NAMES, FieldError, FormInput, check
-from .i18n import NAMES, current_language, install_template_gettext, remember, select_locale
+from .html import hidden_inputs, term_rows, words
+from .i18n import (
+    CATALOGUE,
+    NAMES,
+    current_language,
+    install_template_gettext,
+    remember,
+    select_locale,
+    translations,
+)
 from .labels import GRADE_WORDS, spec_words
+from .pieces import init_pieces, piece
 from .result import Record, feature_label, result_view
-from .svg import BAR_HEIGHT, BAR_WIDTH, icon_array_size
+from .svg import icon_array_size, icon_uses
 
 bp = Blueprint("web", __name__)
 csrf = CSRFProtect()
@@ -47,6 +57,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale,
           default_translation_directories=str(TRANSLATIONS))
     install_template_gettext(app)
+    init_pieces(app)
     # CSRFProtect would guard every POST of the app (the JSON API too): only the form's here.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
@@ -54,7 +65,8 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.session_interface = CookieOnlyWhenSentSessions()
     app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
-                                 language_url=language_url)
+                                 language_url=language_url, words_of=words,
+                                 hidden_inputs=hidden_inputs, term_rows=term_rows, piece=piece)
     add_renderer(app, is_page_request, render_error_page)
     # A browser asking for any other address gets a page too, unless its channel answers.
     add_renderer(app, wants_html, render_error_page, fallback=True)
@@ -74,9 +86,10 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 
 @bp.context_processor
 def _page_helpers() -> dict[str, Any]:
-    return {"feature_label": feature_label, "first_field": FEATURES[0].name,
-            "spec_words": spec_words, "icon_size": icon_array_size(),
-            "bar_size": (BAR_WIDTH, BAR_HEIGHT), "card_heading": heading, "card_cell": cell}
+    return {CATALOGUE: translations(), "feature_label": feature_label,
+            "first_field": FEATURES[0].name, "spec_words": spec_words,
+            "icon_size": icon_array_size(), "icon_uses": icon_uses,
+            "card_heading": heading, "card_cell": cell}
 
 
 def language_url(code: str) -> str:

@@ -11,6 +11,9 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a year: a clinician keeps the language they chose
@@ -86,10 +89,26 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
 
 def install_template_gettext(app: Flask) -> None:
     """The templates' ``_``, ``gettext`` and ``ngettext`` from this request's catalogue (as
-    Flask-Babel installs them, newstyle)."""
+    Flask-Babel installs them, newstyle); ``_`` and ``gettext`` find the catalogue in the
+    template's context when the page put it there (``CATALOGUE``)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True)
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
+
+
+CATALOGUE = "page_catalogue"  # the template variable holding this request's catalogue
+
+
+@pass_context
+def template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """Jinja's newstyle ``gettext`` (translate, mark safe under autoescape, then always fill
+    ``%(name)s``, so ``%%`` is a percent sign), without finding the catalogue anew for every
+    string: a result page says about 120 of them."""
+    text = (context.get(CATALOGUE) or translations()).ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables  # type: ignore[no-any-return]

@@ -22,7 +22,7 @@ from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
 from .messages import Said, alert_text, either, label, warning_text
-from .svg import Bar, Icon, bars, icon_array
+from .svg import Bar, bars
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,6 @@ class ResultView:
     band: str
     interval: tuple[str, str, str]
     missing_range: tuple[str, str] | None
-    icons: tuple[Icon, ...]
     terms: tuple[TermRow, ...]
     missing: tuple[MissingRow, ...]
     warnings: tuple[Said, ...]
@@ -197,7 +196,7 @@ def result_view(result: Result, model: Model, form: FormInput) -> ResultView:
     return ResultView(
         percent=summary.risk, per_100=result.per_100, band=band_word(result.band),
         interval=summary.interval, missing_range=summary.missing_range,
-        icons=icon_array(result.per_100), terms=_term_rows(result, model, form),
+        terms=_term_rows(result, model, form),
         missing=_missing_rows(result, model),
         warnings=tuple(warning_text(w, form) for w in result.warnings),
         alerts=_alerts(result, model), inputs=inputs(form),

@@ -1,12 +1,16 @@
 """Geometry of the server-drawn charts: the 100-icon array and the contribution bars.
 
-Only numbers live here; the templates draw the SVG and give it words in the page language.
+Numbers live here, and the SVG without words: the icons of the array (web/_icon_array.html
+draws them once per count: service.web.pieces) and a factor's bar. The templates draw the rest
+and give it words in the page language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from markupsafe import Markup
 
 ICONS = 100
 COLUMNS = 10
@@ -30,6 +34,14 @@ def icon_array(filled: int) -> tuple[Icon, ...]:
     filled = max(0, min(ICONS, filled))
     return tuple(Icon(CELL * (i % COLUMNS), CELL * (i // COLUMNS), i < filled)
                  for i in range(ICONS))
+
+
+def icon_uses(filled: int) -> Markup:
+    """The SVG ``<use>`` elements of ``icon_array(filled)``, each on its own line."""
+    return Markup("".join(
+        f'\n    <use href="#person" x="{icon.x}" y="{icon.y}" '
+        f'class="{"icon-with" if icon.filled else "icon-without"}"/>'
+        for icon in icon_array(filled)))
 
 
 def icon_array_size() -> tuple[int, int]:
@@ -61,3 +73,17 @@ def bars(values: Sequence[float]) -> tuple[Bar, ...]:
         found.append(Bar(round(min(zero, end), 2), round(abs(end - zero), 2), round(zero, 2),
                          direction))
     return tuple(found)
+
+
+def bar_svg(bar: Bar, missing: bool) -> Markup:
+    """One factor's bar as SVG: the zero line, and a rectangle when the bar has a width (striped
+    when the factor was missing, else by its direction)."""
+    rect = ""
+    if bar.width > 0:
+        kind = "bar-missing" if missing else "bar-up" if bar.direction > 0 else "bar-down"
+        rect = (f'\n  <rect class="bar {kind}"\n        x="{bar.x}" y="3" width="{bar.width}" '
+                f'height="{BAR_HEIGHT - 6}"/>')
+    return Markup(
+        f'<svg class="bar-svg" viewBox="0 0 {BAR_WIDTH} {BAR_HEIGHT}" width="{BAR_WIDTH}" '
+        f'height="{BAR_HEIGHT}" aria-hidden="true" focusable="false">\n  <line class="zero-line" '
+        f'x1="{bar.zero}" x2="{bar.zero}" y1="0" y2="{BAR_HEIGHT}"/>{rect}\n</svg>')
