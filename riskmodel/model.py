@@ -27,6 +27,7 @@ sigmoid's slope over the combinations, and r = sum_c w_c s_c / (p (1 - p)).
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from statistics import NormalDist
@@ -125,6 +126,7 @@ class Model:
         self._means = np.array([t.mean() for t in self.terms])
         self._patterns: dict = {}  # missing pattern -> combinations and span (see marginal)
         self._groups: dict[tuple, int] = {}  # (T, N, stage) -> completion id
+        self._groups_lock = threading.Lock()
         self._set_variance_form(self.spec["interval"].get("covariance"))
         # A flat multiply by tiled betas runs at memory speed; broadcasting over rows of k
         # values does not.
@@ -189,10 +191,13 @@ class Model:
         return group
 
     def _group_id(self, key: tuple, support) -> int:
-        if key not in self._groups:
-            self._groups[key] = len(self._joint.supports)
-            self._joint.supports.append(support)
-        return self._groups[key]
+        # The service's threads score at once: the id and its support are added together, or
+        # two new keys could get one id (and one of them the other's support).
+        with self._groups_lock:
+            if key not in self._groups:
+                self._joint.supports.append(support)
+                self._groups[key] = len(self._joint.supports) - 1
+            return self._groups[key]
 
     @staticmethod
     def _not_used(term: Term, x: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:

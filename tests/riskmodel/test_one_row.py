@@ -188,3 +188,29 @@ def test_a_model_with_a_full_covariance_is_left_to_the_vectorised_path(model):
     assert score_one(model, patient) is not None
     assert repr(riskmodel.score(patient, full)) == repr(
         riskmodel.score_many([patient, patient], full)[0])
+
+
+def test_completion_ids_stay_paired_with_their_support_when_threads_race():
+    """The service's threads meet new (T, N, stage) keys at once: every id must point at the
+    support of its own key."""
+    import threading
+
+    fresh = riskmodel.Model(riskmodel.load_model(version="2.0.0").spec)  # no id given yet
+    keys = [(t, n, None) for t in ("T1", "T2", "T3", "TX", None) for n in ("N1", "N2", "NX", None)]
+    supports = {key: fresh.completions.support(*key) for key in keys}
+    keys = [key for key in keys if supports[key] is not None]
+    start = threading.Barrier(8)
+
+    def claim() -> None:
+        start.wait()
+        for key in keys:
+            fresh._group_id(key, supports[key])
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [fresh._groups[key] for key in keys]
+    assert sorted(ids) == list(range(len(keys)))
+    assert all(fresh._joint.supports[fresh._groups[key]] is supports[key] for key in keys)
