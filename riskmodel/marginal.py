@@ -98,10 +98,8 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np
     for code, gid in pairs:
         sel = (codes == code) & (group == gid)
         idx = np.flatnonzero(missing[np.flatnonzero(sel)[0]])
-        key = (tuple(idx.tolist()), int(gid))
-        if key not in patterns:
-            patterns[key] = _pattern(terms, beta, idx, joint, int(gid), at_mean)
-        order, values, weights, offsets, span = patterns[key]
+        order, values, weights, offsets, span = cached_pattern(patterns, terms, beta, idx,
+                                                               joint, gid, at_mean)
         spans[sel] = span
         sig = expit(eta_known[sel, None] + offsets)
         p = rowdot(sig, weights)
@@ -117,6 +115,16 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np
             q[sel] = quantiles(eta_known[sel, None] + offsets, sd, weights, z)
     return Marginal(eta, ratio, x_bar, x_mean, eta_known + spans[:, 0],
                     eta_known + spans[:, 1], q[:, 0], q[:, 1])
+
+
+def cached_pattern(patterns: dict, terms, beta, idx: np.ndarray, joint: Joint | None, gid: int,
+                   at_mean: frozenset[int]):
+    """The combinations of the missing columns ``idx`` (``_pattern``), worked out once per
+    (columns, completion id) and kept in ``patterns`` (``Model._patterns``)."""
+    key = (tuple(idx.tolist()), int(gid))
+    if key not in patterns:
+        patterns[key] = _pattern(terms, beta, idx, joint, int(gid), at_mean)
+    return patterns[key]
 
 
 def _pattern(terms, beta, idx, joint: Joint | None, gid: int, at_mean: frozenset[int]):

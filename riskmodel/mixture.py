@@ -73,12 +73,12 @@ def _quantiles_one(mu: np.ndarray, sd: np.ndarray, weights: np.ndarray, z: float
             total = row[0] * w[0]
             for j in range(1, m):
                 total += row[j] * w[j]
-            bracket = brackets[side]
-            if bracket[0 if total < targets[side] else 1] == mid:
+            bracket, end = brackets[side], 0 if total < targets[side] else 1
+            if bracket[end] == mid:
                 # A step that changes nothing is a fixed point: every later step would compute
                 # the same mid and the same decision, so the vectorised loop's result is known.
                 live.remove(side)
-            bracket[0 if total < targets[side] else 1] = mid
+            bracket[end] = mid
         if not live:
             break
     return np.array([[0.5 * (low + high) for low, high in brackets]])

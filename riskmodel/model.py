@@ -127,7 +127,10 @@ class Model:
         self._patterns: dict = {}  # missing pattern -> combinations and span (see marginal)
         self._groups: dict[tuple, int] = {}  # (T, N, stage) -> completion id
         self._groups_lock = threading.Lock()
+        self._cells: dict[tuple, tuple[list[float], int]] = {}  # see staging_cell
         self._set_variance_form(self.spec["interval"].get("covariance"))
+        # beta, Q and lin as Python floats, for one patient (riskmodel.one_row).
+        self._floats = (self.beta.tolist(), self._quad.tolist(), self._lin.tolist())
         # A flat multiply by tiled betas runs at memory speed; broadcasting over rows of k
         # values does not.
         self._beta_tiled = np.tile(self.beta, _BLOCK)
@@ -172,23 +175,31 @@ class Model:
         return Design(np.where(not_used, 0.0, X), not_used, values, group)
 
     def _complete(self, X: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:
-        """Fill the staging terms from each row's (T, N) completions; return completion ids.
-
-        A term with one value over the completions is known; one that varies is NaN, and the
-        row's id points at the joint support it is marginalised over.
-        """
+        """Fill the staging terms from each row's (T, N) completions; return completion ids."""
         group = np.full(len(X), -1)
         keys = zip(values["t_category"].tolist(), values["n_category"].tolist(),
                    values["stage"].tolist(), strict=True)
         for row, key in enumerate(keys):
+            X[row, list(self.staging)], group[row] = self.staging_cell(key)
+        return group
+
+    def staging_cell(self, key: tuple) -> tuple[list[float], int]:
+        """The staging terms' x for a (T, N, stage) key, and its completion id.
+
+        A term with one value over the completions is known; one that varies is NaN, and the
+        id (-1 when none varies) points at the joint support it is marginalised over. Worked
+        out once per key (the batch path and ``one_row`` share it).
+        """
+        found = self._cells.get(key)
+        if found is None:
             support = self.completions.support(*key)
             if support is None:
                 raise ValueError(f"no AJCC 8th (T, N) cell agrees with T, N, stage {key}")
-            found, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
-            X[row, list(self.staging)] = np.where(lo == hi, found[0], np.nan)
-            if (lo != hi).any():
-                group[row] = self._group_id(key, support)
-        return group
+            values, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
+            found = self._cells[key] = (np.where(lo == hi, values[0], np.nan).tolist(),
+                                        self._group_id(key, support) if (lo != hi).any()
+                                        else -1)
+        return found
 
     def _group_id(self, key: tuple, support) -> int:
         # The service's threads score at once: the id and its support are added together, or

@@ -18,14 +18,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 import numpy as np
 from scipy.special import expit, logit
 
 from .features import BY_NAME, QUANTITIES
 from .inputs import Patient
-from .marginal import _pattern, _rowdot_one
+from .marginal import _rowdot_one, cached_pattern
 from .mixture import quantiles
 from .units import FACTORS
 
@@ -63,8 +62,8 @@ def score_one(model: Model, patient: Patient) -> OneRow | None:
     x = [_encode(term, values[term.input]) for term in model.terms]
     group = -1
     if model.staging:
-        key = tuple(values[name] for name in ("t_category", "n_category", "stage"))
-        staging, group = _staging(model, key)
+        staging, group = model.staging_cell(
+            tuple(values[name] for name in ("t_category", "n_category", "stage")))
         for j, value in zip(model.staging, staging, strict=True):
             x[j] = value
     not_used = [_not_used(term, x[j], values) for j, term in enumerate(model.terms)]
@@ -104,7 +103,7 @@ class _Scorer:
 
     def __init__(self, model: Model, group: int):
         self.model, self.group = model, group
-        self.beta, self.quad, self.lin = _floats(model)
+        self.beta, self.quad, self.lin = model._floats
 
     def score(self, x: list[float]) -> _Scored | None:
         """``Model.score_design`` of one row (complete, or marginalised)."""
@@ -128,10 +127,8 @@ class _Scorer:
             if not any(v != v for v in x):
                 etas[i] = _rowdot_one(x, self.beta) + self.model.intercept
                 continue
-            _, _, weights, offsets, _ = self._pattern(x)
-            x_bar = [0.0 if v != v else v for v in x]
-            eta_known = self.model.intercept + _rowdot_one(x_bar, self.beta)
-            marginal.append((i, weights.tolist(), [eta_known + o for o in offsets.tolist()]))
+            _, _, mu, (_, _, weights, _, _) = self._known_part(x)
+            marginal.append((i, weights.tolist(), mu))
         if marginal:
             sig = expit(np.array([m for _, _, mu in marginal for m in mu])).tolist()
             risks, start = [], 0
@@ -142,24 +139,23 @@ class _Scorer:
                 etas[i] = eta
         return [1.0 / (e + 1.0) for e in np.exp(-np.array(etas)).tolist()]
 
-    def _pattern(self, x: list[float]):
-        """The row's missing pattern (``marginalise``'s cache, shared with the batch path)."""
+    def _known_part(self, x: list[float]):
+        """What ``marginalise`` works out first for a row with missing terms: x with 0 where
+        missing, its log-odds, each combination's log-odds, and the pattern (``_pattern``)."""
         model = self.model
-        idx = np.flatnonzero(np.isnan(np.array(x)))
-        key = (tuple(idx.tolist()), int(self.group))
-        if key not in model._patterns:
-            model._patterns[key] = _pattern(model.terms, model.beta, idx, model._joint,
-                                            int(self.group), model._research)
-        return model._patterns[key]
+        pattern = cached_pattern(model._patterns, model.terms, model.beta,
+                                 np.flatnonzero(np.isnan(np.array(x))), model._joint,
+                                 self.group, model._research)
+        x_bar = [0.0 if v != v else v for v in x]
+        eta_known = model.intercept + _rowdot_one(x_bar, self.beta)
+        offsets = pattern[3].tolist()
+        return x_bar, eta_known, [eta_known + o for o in offsets], pattern
 
     def _marginal(self, x: list[float]) -> _Scored | None:
         """``Model._score_missing`` and ``marginalise`` of one row."""
         model, beta = self.model, self.beta
-        order, values, weights, offsets, span = self._pattern(x)
-        x_bar = [0.0 if v != v else v for v in x]
+        x_bar, eta_known, mu, (order, values, weights, _, span) = self._known_part(x)
         x_mean = x_bar.copy()
-        eta_known = model.intercept + _rowdot_one(x_bar, beta)
-        mu = [eta_known + o for o in offsets.tolist()]
         w = weights.tolist()
         sig = expit(np.array(mu)).tolist()
         p = _rowdot_one(sig, w)
@@ -241,20 +237,6 @@ def _encode(term, value) -> float:
     return value if term.cap is None else min(value, float(term.cap))
 
 
-def _staging(model: Model, key: tuple) -> tuple[list[float], int]:
-    """``Model._complete`` of one row: the staging terms of the patient's (T, N) cell, NaN
-    where they vary over the completions, and the completion id (-1 when none varies)."""
-    known = _STAGING.setdefault(model, {})
-    if key not in known:
-        support = model.completions.support(*key)
-        if support is None:
-            raise ValueError(f"no AJCC 8th (T, N) cell agrees with T, N, stage {key}")
-        found, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
-        staging = np.where(lo == hi, found[0], np.nan).tolist()
-        known[key] = staging, (model._group_id(key, support) if (lo != hi).any() else -1)
-    return known[key]
-
-
 def _not_used(term, x: float, values: dict[str, object]) -> bool:
     """``Model._not_used`` of one row."""
     if not term.used_only_when_missing:
@@ -266,15 +248,3 @@ def _known(value, name: str) -> bool:
     if isinstance(value, float):
         return value == value
     return isinstance(value, str) and value not in BY_NAME[name].missing_codes
-
-
-def _floats(model: Model) -> tuple[list[float], list[float], list[float]]:
-    """The model's beta, diagonal Q and lin as Python floats (once per model)."""
-    found = _FLOATS.get(model)
-    if found is None:
-        found = _FLOATS[model] = (model.beta.tolist(), model._quad.tolist(), model._lin.tolist())
-    return found
-
-
-_STAGING: WeakKeyDictionary = WeakKeyDictionary()
-_FLOATS: WeakKeyDictionary = WeakKeyDictionary()
