@@ -121,6 +121,7 @@ class BufferedHandler(logging.StreamHandler):
         """In a forked worker: fresh locks (another thread may have held them at the fork),
         no copy of the parent's pending lines (the parent writes them), a flusher of its own."""
         self._pending_lock, self._write_lock = threading.Lock(), threading.Lock()
+        self._due = threading.Event()
         self._pending, self._size, self._flushing = [], 0, False
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -135,10 +136,11 @@ class BufferedHandler(logging.StreamHandler):
             full = self._size >= self.limit
         if record.levelno >= logging.WARNING:
             self.drain()
-        elif full:
-            self._due.set()
-        elif not self._flushing:  # not started yet in this (forked) process
+            return
+        if not self._flushing:  # not started yet in this (forked) process
             self._start_flusher()
+        if full:
+            self._due.set()
 
     def drain(self) -> None:
         """Write every pending line now."""
@@ -157,7 +159,6 @@ class BufferedHandler(logging.StreamHandler):
             if self._flushing:
                 return
             self._flushing = True
-            self._due = threading.Event()
         threading.Thread(target=self._flush_forever, name="log-flusher", daemon=True).start()
 
     def _flush_forever(self) -> None:
