@@ -60,8 +60,8 @@ SETTINGS: tuple[Setting, ...] = (
             "<instance folder>/bmrisk.sqlite3."),
     Setting("DATABASE_POOL_SIZE", 4, whole,
             "Database connections each worker process keeps for its requests (PostgreSQL may "
-            "open as many again under bursts); the audit writer has one of its own. Pool and "
-            "burst together: at least BMRISK_THREADS."),
+            "open as many again under bursts); the audit's group commits have one of their "
+            "own. Pool and burst together: at least BMRISK_THREADS."),
     Setting("AUDIT", True, switch,
             "on: every score is written to the audit trail before its response is sent. off: "
             "no audit (benchmarks only; said loudly at boot)."),

@@ -1,19 +1,27 @@
-"""Group commit of audit rows: many request threads, one writer thread and one transaction per
-group, per process.
+"""Group commit of audit rows: many request threads, one transaction per group, per process,
+committed by one of the group's own callers.
 
-A request hands its row to the writer and waits until the transaction holding it is committed
+A request adds its row to the queue and waits until the transaction holding it is committed
 (or has failed): the answer still leaves only after its row is durable, but concurrent requests
 share one commit (one fsync, one round trip) instead of queueing for one each.
 
-The writer is on the path of every scored request, so it does little while its callers wait
-(measured: benchmarks/README.md, "Audit trail"):
+Leader and followers: a request that finds no group being committed commits the queue itself
+(its own row first), at once; rows queued meanwhile wait, and when the group ends, the first of
+them is woken to commit them all as the next group. No thread of the writer's own: handing every
+row to one and waking each caller back cost a worker two more thread switches per request, and
+the switches (not the database) were most of the audit's cost (benchmarks/README.md, "Audit
+trail"). A caller that gives up waiting (``wait_s``, answered 503) takes its row out of the
+queue if no group has taken it yet; one already taken may still be stored. So an answer given
+always has its row, and a refused one may have one.
+
+The commit is on the path of every scored request, so it does little while its callers wait:
 
 - One statement per group: a multi-row ``INSERT ... VALUES (...), (...)`` on the writer's own
   DBAPI connection, in autocommit, so the statement is the transaction (atomic, and durable
   when it returns: SQLite ``synchronous=FULL``, PostgreSQL's fsync'd commit). It is the only
   call that waits (PostgreSQL: one round trip; SQLite: one step instead of BEGIN, INSERT and
-  COMMIT, after each of which the writer would wait for the GIL again). The request threads
-  convert their own rows' values with the columns' SQLAlchemy bind processors, so the stored
+  COMMIT, after each of which the leader would wait for the GIL again). Each request thread
+  converts its own row's values with the columns' SQLAlchemy bind processors, so the stored
   form is Core's.
 - SQLite: the writers of all processes on one file (gunicorn's workers, or two services) take
   turns through an exclusive ``flock`` on ``<database>-audit-lock``, reached through a
@@ -29,13 +37,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import queue
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, Engine
+from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from .tables import audit
@@ -49,18 +57,19 @@ class AuditNotCommittedError(SQLAlchemyError):
 
 
 class _Pending:
-    """A row's values waiting for their transaction; ``done`` is held until there is an
-    outcome (a bare lock is cheaper to wait on and to release than an Event)."""
+    """A row's values waiting for their transaction. ``done`` is held until the row has an
+    outcome, or until its thread is made the next leader (``lead``); a bare lock is cheaper to
+    wait on and to release than an Event."""
 
-    __slots__ = ("done", "error", "values")
+    __slots__ = ("done", "error", "lead", "values")
 
     def __init__(self, values: tuple[Any, ...]):
-        self.values, self.error, self.done = values, None, threading.Lock()
+        self.values, self.error, self.lead, self.done = values, None, False, threading.Lock()
         self.done.acquire()
 
 
 class GroupWriter:
-    """Commit rows handed in by any thread, in groups, from one writer thread per process.
+    """Commit rows handed in by any thread, in groups, each group by one of the callers.
 
     ``lock_path``: for an SQLite file, the file whose ``flock`` takes the writers of every
     process on this host in turn (None: no such lock, as for PostgreSQL).
@@ -69,54 +78,81 @@ class GroupWriter:
     def __init__(self, engine: Callable[[], Engine], wait_s: float,
                  lock_path: str | None = None):
         self._engine, self._wait_s, self._lock_path = engine, wait_s, lock_path
-        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         self._pid: int | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _waiting and _leading
+        self._waiting: list[_Pending] = []
+        self._leading = False  # a caller is committing a group (its own row among them)
         self._insert: _Insert | None = None
-        self._connection: _Connection | None = None  # the writer thread's own, kept open
+        self._connection: _Connection | None = None  # the leaders' own, kept open
+        self._host_lock: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
 
     def write(self, row: Mapping[str, Any]) -> None:
         """Return once ``row`` is committed; raise SQLAlchemyError if it was not."""
         self._start()
-        pending = _Pending(self._insert.values(row))  # converted here, not in the writer
-        self._queue.put(pending)
-        if not pending.done.acquire(timeout=self._wait_s):
-            raise AuditNotCommittedError("the audit writer did not commit in time")
+        pending = _Pending(self._insert.values(row))  # converted here, not by the leader
+        with self._lock:
+            self._waiting.append(pending)
+            lead, self._leading = not self._leading, True
+        if not lead and not pending.done.acquire(timeout=self._wait_s):
+            self._give_up(pending)  # returns only if this thread was just made the leader
+        if lead or pending.lead:
+            self._lead(pending)
         if pending.error is not None:
             raise pending.error
 
     def _start(self) -> None:
-        """A writer thread in this process (threads do not survive gunicorn's fork)."""
+        """This process's own state (a forked copy may hold the parent's rows, connection and
+        lock file)."""
         if self._pid == os.getpid():
             return
         with self._lock:
             if self._pid != os.getpid():
-                self._queue = queue.SimpleQueue()  # a forked copy may hold the parent's rows
-                self._connection = None  # and the parent's connection is the parent's
+                self._waiting, self._leading, self._connection = [], False, None
                 self._insert = _Insert(self._engine().dialect)
-                threading.Thread(target=self._run, name="audit-writer", daemon=True).start()
+                self._host_lock = (_HostLock(self._lock_path) if self._lock_path
+                                   else contextlib.nullcontext())
                 self._pid = os.getpid()
 
-    def _run(self) -> None:
-        host_lock = _HostLock(self._lock_path) if self._lock_path else contextlib.nullcontext()
-        while True:
-            group = [self._queue.get()]
-            error = self._commit(group, host_lock)
+    def _give_up(self, pending: _Pending) -> None:
+        """``pending`` waited too long: raise, unless its thread was made the leader meanwhile
+        (then the rows behind it depend on it, and it leads)."""
+        with self._lock:
+            if pending.lead:
+                return
+            if pending in self._waiting:  # not yet taken into a group: it never will be
+                self._waiting.remove(pending)
+        raise AuditNotCommittedError("the audit row was not committed in time")
+
+    def _lead(self, own: _Pending) -> None:
+        """Commit the rows waiting now (``own`` first among them) in one transaction, give each
+        caller its outcome, and make the first row still waiting the next leader."""
+        group: list[_Pending] = []
+        error: Exception | None = AuditNotCommittedError("the audit writer stopped")
+        try:
+            error = self._commit(group)
+        finally:
+            with self._lock:
+                if not group:  # failed before taking its group: the group fails with it
+                    self._take(group)
+                successor = self._waiting[0] if self._waiting else None
+                if successor is None:
+                    self._leading = False
+                else:
+                    successor.lead = True
             for pending in group:
                 pending.error = error
-                pending.done.release()
+                if pending is not own:
+                    pending.done.release()
+            if successor is not None:
+                successor.done.release()
 
-    def _commit(self, group: list[_Pending],
-                host_lock: contextlib.AbstractContextManager[Any]) -> Exception | None:
-        """Add the rows waiting now to ``group``, insert and commit them in one transaction;
-        the error if that failed (the thread itself never stops)."""
+    def _commit(self, group: list[_Pending]) -> Exception | None:
+        """Fill ``group`` with the rows waiting once the host lock is held, insert and commit
+        them in one transaction; the error if that failed (handed to every caller)."""
         try:
-            with host_lock:  # while it waits, rows keep queueing into this group
-                while len(group) < _MAX_GROUP:
-                    try:
-                        group.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
+            with self._host_lock:  # while it waits, rows keep queueing into this group
+                with self._lock:
+                    self._take(group)
                 if self._connection is None:
                     self._connection = _Connection(self._engine())
                 self._connection.execute(
@@ -128,6 +164,11 @@ class GroupWriter:
             self._drop_connection()
             return exc
         return None
+
+    def _take(self, group: list[_Pending]) -> None:
+        """Move the rows waiting (at most ``_MAX_GROUP``) into ``group``; hold ``_lock``."""
+        group.extend(self._waiting[:_MAX_GROUP])
+        del self._waiting[:_MAX_GROUP]
 
     def _drop_connection(self) -> None:
         """After a failure, the next group starts from a fresh (pinged) pooled connection."""
@@ -160,7 +201,7 @@ class _Insert:
 
 
 class _Connection:
-    """A pooled DBAPI connection kept open by the writer, in autocommit.
+    """A DBAPI connection taken from the pool and kept open by the writer, in autocommit.
 
     Autocommit: the one INSERT is the transaction (atomic, and durable when it returns, as
     after a COMMIT) and the only call that waits: for PostgreSQL one round trip, for SQLite one
@@ -173,8 +214,12 @@ class _Connection:
         # engine.connect(), not raw_connection(): it raises a failure to connect as
         # SQLAlchemy's OperationalError (the service's 503), not as the driver's own error.
         self._connection = engine.connect()
+        driver: Any = self._connection.connection.driver_connection
+        # Out of the pool for good: it is never handed to anyone else in autocommit, and is
+        # closed with this object (by the process that opened it: not by a forked copy).
+        self._connection.detach()
+        weakref.finalize(self, _close_in, os.getpid(), self._connection)
         try:
-            driver: Any = self._connection.connection.driver_connection
             if engine.dialect.name == "sqlite":
                 driver.isolation_level = None
             else:
@@ -193,10 +238,8 @@ class _Connection:
                                       hide_parameters=True) from exc
 
     def close(self) -> None:
-        """Discard the connection (it may be broken): the pool opens a new one next time."""
-        with contextlib.suppress(Exception):
-            self._connection.invalidate()
-            self._connection.close()
+        """Close the connection (it may be broken); the next one comes from the pool."""
+        _close_in(os.getpid(), self._connection)
 
 
 class _HostLock:
@@ -233,6 +276,12 @@ class _HostLock:
 
     def __exit__(self, *exc: object) -> None:
         fcntl.flock(self._fds[1], fcntl.LOCK_UN)
+
+
+def _close_in(pid: int, connection: Connection) -> None:
+    if os.getpid() == pid:
+        with contextlib.suppress(Exception):
+            connection.close()
 
 
 def _open(path: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -113,3 +114,43 @@ def test_a_lock_file_that_cannot_be_opened_fails_the_write_and_the_writer_lives_
     writer.write(row("accepted"))
     assert [r["request_id"] for r in audit_rows(f"sqlite:///{database}")] == ["accepted"]
     engine.dispose()
+
+
+def test_a_row_that_waits_too_long_fails_is_never_committed_and_the_writer_goes_on(tmp_path):
+    """The caller committing a group (its leader) is stuck on the host lock: a row queued
+    behind it gives up after ``wait_s`` (the service's 503) and is dropped from the queue, so
+    no row is stored for an answer that was refused; the leader's own row and later rows are
+    committed once the lock is free."""
+    database = tmp_path / "bmrisk.sqlite3"
+    engine = create_engine(f"sqlite:///{database}")
+    schema.upgrade(engine)
+    lock_file = tmp_path / "lock"
+    writer = GroupWriter(lambda: engine, wait_s=0.3, lock_path=str(lock_file))
+    lock_file.touch()
+    other = os.open(lock_file, os.O_RDWR)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    try:
+        leader = threading.Thread(target=writer.write, args=(row("leader"),))
+        leader.start()
+        time.sleep(0.1)  # the leader is now waiting for the lock
+        with pytest.raises(AuditNotCommittedError, match="in time"):
+            writer.write(row("gave up"))
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    leader.join(10)
+    writer.write(row("later"))
+    assert [r["request_id"] for r in audit_rows(f"sqlite:///{database}")] == ["leader", "later"]
+    engine.dispose()
+
+
+def test_a_waiting_row_becomes_the_next_leader_when_a_group_ends(engine, database_url):
+    """Rows queued while a group commits are committed by one of their own callers next: no
+    thread of the writer's own, and none is left waiting."""
+    writer = GroupWriter(lambda: engine, wait_s=5)
+    before = threading.active_count()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: [writer.write(row(f"{i}-{n}")) for n in range(25)], range(8)))
+        assert threading.active_count() == before + 8  # the pool's threads, no writer thread
+    writer.write(row("after"))  # the lead was handed back: a lone row commits at once
+    assert len(audit_rows(database_url)) == 201
