@@ -6,9 +6,9 @@ when the app is created (defaults, then ``BMRISK_*`` environment variables, then
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import import_module
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
 from flask import Flask
@@ -27,12 +27,30 @@ def blueprint_modules() -> list[ModuleType]:
     return [import_module(f"{__name__}.{name}") for name in BLUEPRINTS]
 
 
+class App(Flask):
+    """Flask, remembering ``ensure_sync``'s answer per function: Flask asks it of every hook
+    and view on every request (an ``inspect.iscoroutinefunction`` each, ten per API call),
+    and a plain function's answer never changes."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._sync_of: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        found = self._sync_of.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if type(func) is FunctionType:  # not bound methods: they are made anew each time
+                self._sync_of[func] = found
+        return found
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, logging, checks, models (verified), error handling, blueprints."""
     from . import config as settings
 
     modules = blueprint_modules()
-    app = Flask(__name__)
+    app = App(__name__)
     app.config.update(settings.load(settings.settings_of(modules), config))
     _init_core(app)
     for module in modules:

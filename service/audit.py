@@ -43,17 +43,19 @@ def set_caller(caller: str) -> None:
 
 def row_of(response: Response) -> dict[str, Any]:
     """The audit row of this request's response (what ``note_scored`` left, and the body)."""
-    ref = g.model_ref
-    single = g.rows == 1 and g.get("scored_result") is not None
-    key, patient = current_app.config["AUDIT_KEY"], g.get("patient_ref")
+    state = g._get_current_object()  # one context lookup, not one per field
+    ref, result = state.model_ref, state.get("scored_result")
+    single = state.rows == 1 and result is not None
+    key, patient = current_app.config["AUDIT_KEY"], state.get("patient_ref")
     hashed = key is not None and bool(patient)
     return {
-        "at": datetime.now(UTC), "request_id": request_id(), "channel": g.channel,
-        "caller": g.get("caller") or ("form" if g.channel == "form" else "unauthenticated"),
+        "at": datetime.now(UTC), "request_id": request_id(), "channel": state.channel,
+        "caller": state.get("caller") or ("form" if state.channel == "form"
+                                          else "unauthenticated"),
         "model_id": ref.id, "model_version": ref.version, "model_sha256": ref.sha256,
-        "rows": g.rows, "status": response.status_code,
-        "probability": g.scored_result.probability if single else None,
-        "band": g.scored_result.band if single else None,
+        "rows": state.rows, "status": response.status_code,
+        "probability": result.probability if single else None,
+        "band": result.band if single else None,
         "response_sha256": hashlib.sha256(response.get_data()).hexdigest(),
         "patient_hmac": audit_rows.patient_hmac(patient, key) if hashed else None,
         "patient_key_id": audit_rows.key_id(key) if hashed else None,

@@ -39,7 +39,10 @@ _SCALARS = (str, int, float, bool, type(None))
 
 def logger() -> logging.Logger:
     """The service's logger."""
-    return logging.getLogger(LOGGER)
+    return _LOGGER
+
+
+_LOGGER = logging.getLogger(LOGGER)  # getLogger takes logging's module lock at every call
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -192,13 +195,14 @@ def init_app(app: Flask) -> None:
 
 
 def _log_request(response: Any) -> Any:
-    rule = request.url_rule.rule if request.url_rule is not None else None
-    started = g.get("started", time.perf_counter())
-    model = g.get("model_ref")
+    current, state = request._get_current_object(), g._get_current_object()  # one lookup each
+    rule = current.url_rule.rule if current.url_rule is not None else None
+    started = state.get("started", time.perf_counter())
+    model = state.get("model_ref")
     log_event(
-        "request", request_id=g.get("request_id"), method=request.method, endpoint=rule,
+        "request", request_id=state.get("request_id"), method=current.method, endpoint=rule,
         status=response.status_code, latency_ms=round((time.perf_counter() - started) * 1e3, 2),
         model_id=model and model.id, model_version=model and model.version,
-        rows=g.get("rows"), channel=g.get("channel"),
+        rows=state.get("rows"), channel=state.get("channel"),
     )
     return response

@@ -51,18 +51,17 @@ def note_scored(ref: Any, rows: int, channel: str, result: Any = None,
     caller's path (api, api-fhir, batch, form, fhir, cds). A single score also gives its
     ``result`` (its probability and band are audited) and the ``patient_ref`` it was sent with
     (audited only as an HMAC); what was scored is never recorded."""
-    g.model_ref = ref
-    g.rows = g.get("rows", 0) + rows
-    g.channel = channel
-    g.scored_result = result
-    g.patient_ref = patient_ref
+    state = g._get_current_object()  # one context lookup, not one per field
+    state.model_ref, state.rows, state.channel = ref, state.get("rows", 0) + rows, channel
+    state.scored_result, state.patient_ref = result, patient_ref
     ROWS.labels(ref.id).inc(rows)
 
 
 def _observe(response: Response) -> Response:
-    endpoint = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-    method = request.method if request.method in _METHODS else "OTHER"
-    labels = (method, endpoint, str(response.status_code))
+    current = request._get_current_object()  # one context lookup, not one per attribute
+    rule = current.url_rule
+    method = current.method if current.method in _METHODS else "OTHER"
+    labels = (method, rule.rule if rule is not None else "<unmatched>", str(response.status_code))
     REQUESTS.labels(*labels).inc()
     LATENCY.labels(*labels).observe(time.perf_counter() - g.get("started", time.perf_counter()))
     return response

@@ -31,10 +31,11 @@ def init_app(app: Flask) -> None:
 
 def request_id() -> str:
     """The current request's id: the client's X-Request-ID when sane, else a new uuid4."""
-    if "request_id" not in g:
+    found = g.get("request_id")
+    if found is None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if _SANE_ID.fullmatch(given) else new_id()
-    return str(g.request_id)
+        found = g.request_id = given if _SANE_ID.fullmatch(given) else new_id()
+    return found
 
 
 # Ids need to be unique, not secret: a generator seeded from os.urandom, reseeded in each forked
