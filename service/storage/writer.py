@@ -252,8 +252,8 @@ class _HostLock:
     lock, instead of taking the lock again before that writer has even been woken (flock hands
     nothing over). Without it one worker could starve the other, whose requests all waited.
 
-    Opened by the writer thread, so after gunicorn's fork: a descriptor inherited across a fork
-    would share its lock with the parent's.
+    Made per process (``GroupWriter._start``) and opened at its first group, so after gunicorn's
+    fork: a descriptor inherited across a fork would share its lock with the parent's.
     """
 
     def __init__(self, path: str):
