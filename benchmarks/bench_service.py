@@ -256,6 +256,7 @@ def compare(service: Server, bare: Server, scripts: dict[str, Path]) -> None:
     print(f"  CDS Hooks call p99: median {statistics.median(p99):.1f} ms, worst "
           f"{max(p99):.1f} ms over the rounds (target < 50 ms); ratio to /echo "
           f"{paired['cds']:.2f}; errors and non-2xx: {errors['cds']}")
+    print(f"    each round's p99: {', '.join(f'{v:.1f}' for v in p99)} ms")
     print(f"  errors and non-2xx in all runs: {sum(errors.values())}")
     ladder(runs, paired)
     server_cpu(runs)
