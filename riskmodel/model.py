@@ -125,9 +125,8 @@ class Model:
         self.intercept = self.intercept_solution.value
         self._means = np.array([t.mean() for t in self.terms])
         self._patterns: dict = {}  # missing pattern -> combinations and span (see marginal)
-        self._groups: dict[tuple, int] = {}  # (T, N, stage) -> completion id
-        self._groups_lock = threading.Lock()
         self._cells: dict[tuple, tuple[list[float], int]] = {}  # see staging_cell
+        self._cells_lock = threading.Lock()
         self._set_variance_form(self.spec["interval"].get("covariance"))
         # beta, Q and lin as Python floats, for one patient (riskmodel.one_row).
         self._floats = (self.beta.tolist(), self._quad.tolist(), self._lin.tolist())
@@ -192,23 +191,24 @@ class Model:
         """
         found = self._cells.get(key)
         if found is None:
-            support = self.completions.support(*key)
-            if support is None:
-                raise ValueError(f"no AJCC 8th (T, N) cell agrees with T, N, stage {key}")
-            values, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
-            found = self._cells[key] = (np.where(lo == hi, values[0], np.nan).tolist(),
-                                        self._group_id(key, support) if (lo != hi).any()
-                                        else -1)
+            # The service's threads score at once: a new key's id and its support are added
+            # together, or two new keys could get one id (and one of them the other's support).
+            with self._cells_lock:
+                found = self._cells.get(key)
+                if found is None:
+                    found = self._cells[key] = self._new_cell(key)
         return found
 
-    def _group_id(self, key: tuple, support) -> int:
-        # The service's threads score at once: the id and its support are added together, or
-        # two new keys could get one id (and one of them the other's support).
-        with self._groups_lock:
-            if key not in self._groups:
-                self._joint.supports.append(support)
-                self._groups[key] = len(self._joint.supports) - 1
-            return self._groups[key]
+    def _new_cell(self, key: tuple) -> tuple[list[float], int]:
+        support = self.completions.support(*key)
+        if support is None:
+            raise ValueError(f"no AJCC 8th (T, N) cell agrees with T, N, stage {key}")
+        values, lo, hi = support[0], support[0].min(axis=0), support[0].max(axis=0)
+        group = -1
+        if (lo != hi).any():
+            self._joint.supports.append(support)
+            group = len(self._joint.supports) - 1
+        return np.where(lo == hi, values[0], np.nan).tolist(), group
 
     @staticmethod
     def _not_used(term: Term, x: np.ndarray, values: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -199,18 +199,24 @@ def test_completion_ids_stay_paired_with_their_support_when_threads_race():
     keys = [(t, n, None) for t in ("T1", "T2", "T3", "TX", None) for n in ("N1", "N2", "NX", None)]
     supports = {key: fresh.completions.support(*key) for key in keys}
     keys = [key for key in keys if supports[key] is not None]
+    varying = [key for key in keys if (supports[key][0].min(axis=0)
+                                       != supports[key][0].max(axis=0)).any()]
     start = threading.Barrier(8)
 
     def claim() -> None:
         start.wait()
         for key in keys:
-            fresh._group_id(key, supports[key])
+            fresh.staging_cell(key)
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    ids = [fresh._groups[key] for key in keys]
-    assert sorted(ids) == list(range(len(keys)))
-    assert all(fresh._joint.supports[fresh._groups[key]] is supports[key] for key in keys)
+    ids = [fresh.staging_cell(key)[1] for key in varying]
+    assert sorted(ids) == list(range(len(varying)))
+    assert len(fresh._joint.supports) == len(varying)
+    assert all(all(np.array_equal(a, b) for a, b in zip(
+        fresh._joint.supports[fresh.staging_cell(key)[1]], supports[key], strict=True))
+        for key in varying)
+    assert all(fresh.staging_cell(key)[1] == -1 for key in keys if key not in varying)
