@@ -145,44 +145,45 @@ def _result(model: Model, rows: _Rows, patient: Patient, i: int,
 
 def _terms(model: Model, columns: _Columns, values: dict[str, list[float]],
            patients: Sequence[Patient]) -> list[tuple[TermResult, ...]]:
-    """Every row's terms, built term by term (a column at a time), then zipped into rows.
-
-    ``values`` holds the numeric inputs used, as lists (``_Rows.values``).
-    """
-    albumin_known = [a == a for a in values["albumin"]]
+    """Every row's terms, a row at a time (``_term``), so that a single patient builds each of
+    its terms at once. ``values`` holds the numeric inputs used, as lists (``_Rows.values``)."""
     notes = _notes(model)
     xs, not_used, contributions, withouts = columns
-    built = []
-    for j, term in enumerate(model.terms):
-        x = xs[j]
-        missing = [v != v for v in x]
-        given = [getattr(p, term.input) for p in patients]
-        if term.kind in ("binary", "staging"):
-            used, unit = given, None
-            fired = [None if m else v > 0 for v, m in zip(x, missing, strict=True)]
-        else:
-            unit = term.unit
-            limit = term.threshold if term.kind == "threshold" else term.elevated_above
-            raw = values[term.input]
-            used = [None if m else _clipped(term, v) for v, m in zip(raw, missing, strict=True)]
-            fired = [None if u is None else limit is not None and v > limit
-                     for u, v in zip(used, raw, strict=True)]
-        status = ["not_used" if n else "missing" if m else "fired" if f else "not_fired"
-                  for n, m, f in zip(not_used[j], missing, fired, strict=True)]
-        note = []
-        for i, state in enumerate(status):
-            key = (j, state, albumin_known[i], state == "not_used" and given[i] is None,
-                   given[i] if term.value_notes else None)
-            if key not in notes:
-                notes[key] = _term_note(term, state, albumin_known[i], patients[i],
-                                        model.is_research(term.input))
-            note.append(notes[key])
-        built.append([_term_result((term.name, term.label, st, f, v, unit, term.beta,
-                                      term.se, c, w, term.grade, term.citation_brief, nt))
-                        for st, f, v, c, w, nt in zip(
-                            status, fired, used, contributions[j], withouts[j], note,
-                            strict=True)])
-    return list(zip(*built, strict=True))
+    terms = tuple(enumerate(model.terms))
+    raws = [values.get(term.input) for term in model.terms]
+    albumin = values["albumin"]
+    return [tuple([_term(model, term, j, xs[j][i], not_used[j][i], contributions[j][i],
+                         withouts[j][i], None if raws[j] is None else raws[j][i],
+                         albumin[i] == albumin[i], patient, notes)
+                   for j, term in terms])
+            for i, patient in enumerate(patients)]
+
+
+def _term(model: Model, term, j: int, x: float, not_used: bool, contribution: float,
+          without: float, raw: float | None, albumin_known: bool, patient: Patient,
+          notes: dict) -> TermResult:
+    """One term of one row: ``x`` as scored (NaN when missing), ``raw`` the numeric input used
+    (canonical units; None for a binary or staging term)."""
+    given = getattr(patient, term.input)
+    missing = x != x
+    if term.kind in ("binary", "staging"):
+        used, unit = given, None
+        fired = None if missing else x > 0
+    else:
+        unit = term.unit
+        limit = term.threshold if term.kind == "threshold" else term.elevated_above
+        used = None if missing else _clipped(term, raw)
+        fired = None if used is None else limit is not None and raw > limit
+    status = ("not_used" if not_used else "missing" if missing else "fired" if fired
+              else "not_fired")
+    key = (j, status, albumin_known, status == "not_used" and given is None,
+           given if term.value_notes else None)
+    note = notes.get(key)
+    if note is None:
+        note = notes[key] = _term_note(term, status, albumin_known, patient,
+                                       model.is_research(term.input))
+    return _term_result((term.name, term.label, status, fired, used, unit, term.beta, term.se,
+                         contribution, without, term.grade, term.citation_brief, note))
 
 
 _term_result = TermResult._make
