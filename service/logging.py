@@ -54,7 +54,26 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     dropped = sorted(k for k in fields if k not in ALLOWED_FIELDS)
     if dropped:
         kept["dropped_fields"] = dropped
-    log.log(level, event, extra={"bmrisk": kept})
+    handler = _sole_handler(log, level)
+    if handler is None:
+        log.log(level, event, extra={"bmrisk": kept})
+    else:  # the line logging would write, without building a LogRecord for it
+        handler.emit_line(json_line(time.time(), logging.getLevelName(level), event,
+                                    os.getpid(), kept))
+
+
+def _sole_handler(log: logging.Logger, level: int) -> BufferedHandler | None:
+    """The service's handler when it alone would see an INFO line at ``level`` (no other
+    handler, no filter, no propagation): logging's own path then only adds a LogRecord and
+    two lock hand-overs per line."""
+    handlers = log.handlers
+    if (level >= logging.WARNING or len(handlers) != 1 or log.propagate or log.filters
+            or not getattr(handlers[0], "_bmrisk", False)):
+        return None
+    handler = handlers[0]
+    if handler.filters or level < handler.level or type(handler.formatter) is not JsonFormatter:
+        return None
+    return handler
 
 
 def _scalar(value: Any) -> Any:
@@ -75,17 +94,21 @@ class JsonFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "event": record.getMessage(),
-            "pid": record.process,
-            **getattr(record, "bmrisk", {}),
-        }
+        fields = dict(getattr(record, "bmrisk", {}))
         if record.exc_info and record.exc_info[0] is not None:
-            line["error_type"] = record.exc_info[0].__name__
-            line["frames"] = frames(record.exc_info[2])
-        return orjson.dumps(line, default=str).decode()
+            fields["error_type"] = record.exc_info[0].__name__
+            fields["frames"] = frames(record.exc_info[2])
+        return json_line(record.created, record.levelname, record.getMessage(), record.process,
+                         fields)
+
+
+def json_line(created: float, level_name: str, event: str, pid: int | None,
+              fields: dict[str, Any]) -> str:
+    """One log line: ts, level, event, pid, then the event's fields."""
+    return orjson.dumps({
+        "ts": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "level": level_name.lower(), "event": event, "pid": pid, **fields,
+    }, default=str).decode()
 
 
 def frames(tb: TracebackType | None) -> list[str]:
@@ -129,15 +152,21 @@ class BufferedHandler(logging.StreamHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            line = self.format(record) + self.terminator
+            line = self.format(record)
         except Exception:  # logging's own contract: report, never raise
             self.handleError(record)
             return
+        self.emit_line(line, record.levelno >= logging.WARNING)
+
+    def emit_line(self, line: str, urgent: bool = False) -> None:
+        """Queue one formatted line (written at once, with every line before it, if
+        ``urgent``)."""
+        line += self.terminator
         with self._pending_lock:
             self._pending.append(line)
             self._size += len(line)
             full = self._size >= self.limit
-        if record.levelno >= logging.WARNING:
+        if urgent:
             self.drain()
             return
         if not self._flushing:  # not started yet in this (forked) process

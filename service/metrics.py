@@ -61,10 +61,20 @@ def _observe(response: Response) -> Response:
     current = request._get_current_object()  # one context lookup, not one per attribute
     rule = current.url_rule
     method = current.method if current.method in _METHODS else "OTHER"
-    labels = (method, rule.rule if rule is not None else "<unmatched>", str(response.status_code))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(time.perf_counter() - g.get("started", time.perf_counter()))
+    key = (method, rule.rule if rule is not None else "<unmatched>", response.status_code)
+    children = _CHILDREN.get(key)
+    if children is None:  # labels() checks and converts the values on every call: once here
+        labels = (*key[:2], str(key[2]))
+        children = _CHILDREN.setdefault(key, (REQUESTS.labels(*labels),
+                                              LATENCY.labels(*labels)))
+    children[0].inc()
+    children[1].observe(time.perf_counter() - g.get("started", time.perf_counter()))
     return response
+
+
+# (method, url rule, status) -> its request counter and latency histogram; the keys are as few
+# as the label values (url rules, not raw paths).
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 @bp.get("/metrics")
