@@ -165,6 +165,42 @@ def test_info_lines_are_written_in_batches_and_a_warning_at_once(tmp_path):
         log.removeHandler(handler)
 
 
+def test_a_line_written_past_logging_is_the_line_logging_writes(monkeypatch):
+    """The service's handler alone on the logger: an INFO line skips the LogRecord, and says
+    the same as logging's own path (taken here by adding a filter)."""
+    from service.logging import BufferedHandler, logger
+
+    stream = io.StringIO()
+    handler = BufferedHandler(stream, interval=60)
+    handler.setFormatter(JsonFormatter())
+    handler._bmrisk = True
+    log = logger()
+    monkeypatch.setattr(log, "handlers", [handler])
+    monkeypatch.setattr(log, "propagate", False)
+    monkeypatch.setattr(log, "level", logging.INFO)
+    records = []
+    factory = logging.getLogRecordFactory()
+    monkeypatch.setattr(logging, "_logRecordFactory",
+                        lambda *a, **k: records.append(a) or factory(*a, **k))
+    fields = {"request_id": "r-1", "status": 200, "latency_ms": 0.5, "model_id": None,
+              "patient_ref": "PATIENT-MARKER", "endpoint": "x" * 400}
+    log_event("request", **fields)
+    assert records == []  # past logging
+    log.addFilter(lambda record: True)
+    try:
+        log_event("request", **fields)
+    finally:
+        log.filters.clear()
+    assert len(records) == 1  # through logging
+    handler.drain()
+    fast, slow = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert fast.pop("ts")[:10] == slow.pop("ts")[:10]
+    assert fast == slow
+    assert list(fast) == ["level", "event", "pid", "request_id", "status", "latency_ms",
+                          "model_id", "endpoint", "dropped_fields"]
+    assert fast["dropped_fields"] == ["patient_ref"] and len(fast["endpoint"]) == 303
+
+
 def test_lines_still_pending_are_written_when_the_process_exits():
     code = ("from service.logging import configure, log_event\n"
             "configure('INFO')\n"
