@@ -78,3 +78,13 @@ def test_concurrent_workers_give_distinct_request_ids(live_server):
     seen = {requests.get(live_server.url + "/healthz", timeout=10).headers["X-Request-ID"]
             for _ in range(200)}
     assert len(seen) == 200
+
+
+def test_a_new_id_is_what_uuid_gives_for_the_same_random_bits():
+    from service import request_context
+
+    for _ in range(5000):
+        state = request_context._IDS.getstate()
+        made = request_context.new_id()
+        request_context._IDS.setstate(state)
+        assert made == str(uuid.UUID(int=request_context._IDS.getrandbits(128), version=4))
