@@ -22,8 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_service import Server, lua_script, patient, wrk  # noqa: E402
+from bench_service import Server, lua_script, patient, wrk
 
 CALLS = ("futex", "flock", "fcntl", "fdatasync", "fsync", "pread64", "pwrite64", "read",
          "write", "sendto", "recvfrom", "epoll_wait", "getpid")

@@ -198,7 +198,8 @@ def test_a_line_written_past_logging_is_the_line_logging_writes(monkeypatch):
     assert fast == slow
     assert list(fast) == ["level", "event", "pid", "request_id", "status", "latency_ms",
                           "model_id", "endpoint", "dropped_fields"]
-    assert fast["dropped_fields"] == ["patient_ref"] and len(fast["endpoint"]) == 303
+    assert fast["dropped_fields"] == ["patient_ref"]
+    assert len(fast["endpoint"]) == 303  # cut at 300 characters, as logging's path cuts it
 
 
 def test_lines_still_pending_are_written_when_the_process_exits():
