@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 from scipy.special import ndtr
+from scipy.special.cython_special import ndtr as _ndtr
 
 # Bisection halves the bracket: 64 steps take any bracket narrower than 2^40 to below 1e-15.
 _STEPS = 64
@@ -54,31 +55,33 @@ def _cdf(x: np.ndarray, mu: np.ndarray, sd: np.ndarray, weights: np.ndarray) -> 
 def _quantiles_one(mu: np.ndarray, sd: np.ndarray, weights: np.ndarray, z: float,
                    alpha: float) -> np.ndarray:
     """``quantiles`` of one row, bisected on Python floats: the same IEEE operations in the same
-    order as the vectorised loop (so the same bits), without some 800 numpy calls on arrays of
-    length one. Both quantiles are bisected together (one ``ndtr`` call per step for both).
+    order as the vectorised loop (so the same bits), without numpy calls on arrays of length
+    one. ``ndtr`` is scipy's own function called on one float (``cython_special``: the same
+    bits as the ufunc). Each side is bisected until a step changes nothing.
     tests/riskmodel/test_one_row.py checks it against the vectorised path."""
-    mus, sds, w = mu[0].tolist(), sd[0].tolist(), weights.tolist()
+    parts = list(zip(mu[0].tolist(), sd[0].tolist(), weights.tolist(), strict=True))
     targets, brackets = (alpha, 1.0 - alpha), []
     for sign in (-1.0, 1.0):
         ends = mu + sign * z * sd
         brackets.append([float(ends.min(axis=1)[0]), float(ends.max(axis=1)[0])])
-    m, live = len(w), [0, 1]
-    for _ in range(_STEPS):
-        mids = [0.5 * (brackets[side][0] + brackets[side][1]) for side in live]
-        u = [(x - mean) / s if s > 0 else (math.inf if x >= mean else -math.inf)
-             for x in mids for mean, s in zip(mus, sds, strict=True)]
-        cdf = ndtr(np.array(u)).tolist()
-        for k, (side, mid) in enumerate(zip(live.copy(), mids, strict=True)):
-            row = cdf[k * m:(k + 1) * m]
-            total = row[0] * w[0]
-            for j in range(1, m):
-                total += row[j] * w[j]
-            bracket, end = brackets[side], 0 if total < targets[side] else 1
-            if bracket[end] == mid:
-                # A step that changes nothing is a fixed point: every later step would compute
-                # the same mid and the same decision, so the vectorised loop's result is known.
-                live.remove(side)
-            bracket[end] = mid
-        if not live:
-            break
+    for side, target in enumerate(targets):
+        low, high = brackets[side]
+        for _ in range(_STEPS):
+            mid = 0.5 * (low + high)
+            total = None
+            for mean, s, weight in parts:
+                u = (mid - mean) / s if s > 0 else (math.inf if mid >= mean else -math.inf)
+                term = _ndtr(u) * weight
+                total = term if total is None else total + term
+            if total < target:
+                if low == mid:
+                    # A step that changes nothing is a fixed point: every later step would
+                    # compute the same mid and the same decision, so the result is known.
+                    break
+                low = mid
+            else:
+                if high == mid:
+                    break
+                high = mid
+        brackets[side] = [low, high]
     return np.array([[0.5 * (low + high) for low, high in brackets]])
