@@ -220,3 +220,15 @@ def test_completion_ids_stay_paired_with_their_support_when_threads_race():
         fresh._joint.supports[fresh.staging_cell(key)[1]], supports[key], strict=True))
         for key in varying)
     assert all(fresh.staging_cell(key)[1] == -1 for key in keys if key not in varying)
+
+
+def test_scipys_scalar_ndtr_is_the_ufuncs_bits():
+    """The one-row interval calls ``cython_special.ndtr`` on floats, the batch the ufunc."""
+    from scipy.special import ndtr
+    from scipy.special.cython_special import ndtr as scalar_ndtr
+
+    rng = np.random.default_rng(20261130)
+    values = np.concatenate([rng.normal(0, 3, 20_000), rng.normal(0, 40, 5_000),
+                             [0.0, -0.0, np.inf, -np.inf, 5e-324, -38.5, 38.5, 8.3, -8.3]])
+    scalar = np.array([scalar_ndtr(float(v)) for v in values])
+    assert scalar.tobytes() == ndtr(values).tobytes()
