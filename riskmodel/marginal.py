@@ -97,8 +97,8 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np
     pairs = sorted(set(zip(codes[codes > 0].tolist(), group[codes > 0].tolist(), strict=True)))
     for code, gid in pairs:
         sel = (codes == code) & (group == gid)
-        idx = np.flatnonzero(missing[np.flatnonzero(sel)[0]])
-        order, values, weights, offsets, span = cached_pattern(patterns, terms, beta, idx,
+        columns = tuple(np.flatnonzero(missing[np.flatnonzero(sel)[0]]).tolist())
+        order, values, weights, offsets, span = cached_pattern(patterns, terms, beta, columns,
                                                                joint, gid, at_mean)
         spans[sel] = span
         sig = expit(eta_known[sel, None] + offsets)
@@ -117,14 +117,17 @@ def marginalise(terms: Sequence[Term], beta: np.ndarray, intercept: float, X: np
                     eta_known + spans[:, 1], q[:, 0], q[:, 1])
 
 
-def cached_pattern(patterns: dict, terms, beta, idx: np.ndarray, joint: Joint | None, gid: int,
-                   at_mean: frozenset[int]):
-    """The combinations of the missing columns ``idx`` (``_pattern``), worked out once per
-    (columns, completion id) and kept in ``patterns`` (``Model._patterns``)."""
-    key = (tuple(idx.tolist()), int(gid))
-    if key not in patterns:
-        patterns[key] = _pattern(terms, beta, idx, joint, int(gid), at_mean)
-    return patterns[key]
+def cached_pattern(patterns: dict, terms, beta, columns: tuple[int, ...], joint: Joint | None,
+                   gid: int, at_mean: frozenset[int]):
+    """The combinations of the missing ``columns`` (ascending; ``_pattern``), worked out once
+    per (columns, completion id) and kept in ``patterns`` (``Model._patterns``). The key is
+    plain Python, so one patient looks it up without building an array."""
+    key = (columns, int(gid))
+    found = patterns.get(key)
+    if found is None:
+        found = patterns[key] = _pattern(terms, beta, np.array(columns, dtype=np.intp), joint,
+                                         int(gid), at_mean)
+    return found
 
 
 def _pattern(terms, beta, idx, joint: Joint | None, gid: int, at_mean: frozenset[int]):

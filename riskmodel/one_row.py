@@ -143,14 +143,9 @@ class _Scorer:
         """What ``marginalise`` works out first for a row with missing terms: x with 0 where
         missing, its log-odds, each combination's log-odds, and the pattern (``_pattern``)."""
         model = self.model
-        missing = tuple([j for j, v in enumerate(x) if v != v])
-        # cached_pattern's own key, looked up without building arrays (this runs once per term
-        # for the risks without each term); a miss works the pattern out as the batch does.
-        pattern = model._patterns.get((missing, self.group))
-        if pattern is None:
-            pattern = cached_pattern(model._patterns, model.terms, model.beta,
-                                     np.array(missing, dtype=np.intp), model._joint,
-                                     self.group, model._research)
+        pattern = cached_pattern(model._patterns, model.terms, model.beta,
+                                 tuple([j for j, v in enumerate(x) if v != v]), model._joint,
+                                 self.group, model._research)
         x_bar = [0.0 if v != v else v for v in x]
         eta_known = model.intercept + _rowdot_one(x_bar, self.beta)
         offsets = pattern[3].tolist()
