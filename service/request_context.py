@@ -70,7 +70,7 @@ _DEFAULT_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "
 def _finish(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}
-    if "x-request-id" in present:
+    if _REQUEST_ID_KEY in present:
         headers[REQUEST_ID_HEADER] = request_id()
     else:
         headers.add(REQUEST_ID_HEADER, request_id())
@@ -82,6 +82,7 @@ def _finish(response: Response) -> Response:
 
 
 _DEFAULTS = tuple((name.lower(), name, value) for name, value in _DEFAULT_HEADERS)
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower()
 
 
 def served_over_https() -> bool:
