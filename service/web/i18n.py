@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
@@ -71,8 +71,22 @@ def translations() -> Any:
     domain, locale) for every string, a third of the time of a result page."""
     found = g.get("_page_translations")
     if found is None:
-        found = g._page_translations = get_translations()
+        found = g._page_translations = _catalogue()
     return found
+
+
+_CATALOGUES = "bmrisk_web_catalogues"  # app.extensions: page language -> Flask-Babel catalogue
+
+
+def _catalogue() -> Any:
+    """Flask-Babel's catalogue of the page language, asked of Flask-Babel once per app and
+    language: it depends on nothing else (one domain, one set of directories), and finding it
+    costs a parse of the locale and three lookups."""
+    language = current_language()
+    found = current_app.extensions.setdefault(_CATALOGUES, {})
+    if language not in found:
+        found[language] = get_translations()  # its locale selector gives the same language
+    return found[language]
 
 
 def gettext(string: str, **variables: Any) -> str:
