@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Request, Response, render_template, request, url_for
+from flask import Blueprint, Flask, Request, Response, render_template, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -24,11 +24,20 @@ from service.request_context import request_id
 
 from .card import card_view, cell, heading
 from .fields import derived_stage, groups, problems, ranked_empty, stage_table
-from .form import FIELD_NAMES, FieldError, FormInput, check
-from .html import hidden_inputs, term_rows, words
+from .form import FieldError, FormInput, check
+from .html import (
+    BLUEPRINT,
+    code,
+    grade_list,
+    hidden_inputs,
+    language_buttons,
+    language_links,
+    said,
+    term_rows,
+    words,
+)
 from .i18n import (
     CATALOGUE,
-    NAMES,
     current_language,
     install_template_gettext,
     remember,
@@ -40,7 +49,7 @@ from .pieces import init_pieces, piece
 from .result import Record, feature_label, result_view
 from .svg import icon_array_size, icon_uses
 
-bp = Blueprint("web", __name__)
+bp = Blueprint(BLUEPRINT, __name__)
 csrf = CSRFProtect()
 TRANSLATIONS = Path(__file__).parents[1] / "translations"  # app-wide: error pages use it too
 # Pages load only this site's files: no inline script or style, no framing, no foreign forms.
@@ -64,9 +73,11 @@ def init_app(app: Flask) -> None:
     # The session cookie carries only the form's CSRF token; it never goes to another site.
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.session_interface = CookieOnlyWhenSentSessions()
-    app.jinja_env.globals.update(page_language=current_language, language_names=NAMES,
-                                 language_url=language_url, words_of=words,
-                                 hidden_inputs=hidden_inputs, term_rows=term_rows, piece=piece)
+    app.jinja_env.globals.update(page_language=current_language, words_of=words,
+                                 hidden_inputs=hidden_inputs, term_rows=term_rows, piece=piece,
+                                 language_links=language_links,
+                                 language_buttons=language_buttons, said=said, code=code,
+                                 grade_list=grade_list)
     add_renderer(app, is_page_request, render_error_page)
     # A browser asking for any other address gets a page too, unless its channel answers.
     add_renderer(app, wants_html, render_error_page, fallback=True)
@@ -94,15 +105,6 @@ def _page_helpers() -> dict[str, Any]:
             "first_field": FEATURES[0].name, "spec_words": spec_words,
             "icon_size": icon_array_size(), "icon_uses": icon_uses,
             "card_heading": heading, "card_cell": cell}
-
-
-def language_url(code: str) -> str:
-    """This GET page in the language ``code`` (a prefilled form keeps its fields, nothing else)."""
-    if request.method == "GET" and request.blueprint == bp.name and request.endpoint:
-        kept = {k: v for k, v in request.args.items() if k in FIELD_NAMES and v}
-        args = {**kept, **(request.view_args or {}), "lang": code}
-        return url_for(request.endpoint, **args)
-    return url_for("web.show_form", lang=code)
 
 
 def is_page_request(req: Request) -> bool:

@@ -1,6 +1,7 @@
-"""Small pieces of HTML every result page repeats, built in Python rather than by Jinja macros
-and loops (a macro call costs more than the few strings it writes). Each writes exactly what the
-template it replaced wrote, escaping every value as the templates' autoescape does.
+"""Small pieces of HTML the pages repeat, built in Python rather than by Jinja macros and loops
+(a macro call costs more than the few strings it writes, and a template that imports macros
+builds or checks a module on every page). Each writes exactly what the template it replaced
+wrote, escaping every value as the templates' autoescape does.
 """
 
 from __future__ import annotations
@@ -8,16 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from flask import request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from .form import PATIENT, FormInput
-from .i18n import translations
+from .form import FIELD_NAMES, PATIENT, FormInput
+from .i18n import NAMES, current_language, translations
 from .labels import Text
 from .svg import bar_svg
 
 if TYPE_CHECKING:
+    from .messages import Said
     from .result import TermRow
+
+BLUEPRINT = "web"  # the pages' blueprint: its endpoints are "web.<view>"
 
 
 def _(string: str, **variables: Any) -> Markup:
@@ -31,6 +36,59 @@ def words(text: Text) -> Markup:
     if text.lang:
         return Markup(f'<span lang="{escape(text.lang)}">{escape(text.text)}</span>')
     return escape(text.text)
+
+
+def language_url(code: str) -> str:
+    """This GET page in the language ``code`` (a prefilled form keeps its fields, nothing else)."""
+    if request.method == "GET" and request.blueprint == BLUEPRINT and request.endpoint:
+        kept = {k: v for k, v in request.args.items() if k in FIELD_NAMES and v}
+        args = {**kept, **(request.view_args or {}), "lang": code}
+        return url_for(request.endpoint, **args)
+    return url_for(f"{BLUEPRINT}.show_form", lang=code)
+
+
+def _current(code: str, shown: str) -> str:
+    return ' aria-current="true"' if code == shown else ""
+
+
+def language_links() -> Markup:
+    """The language switch of a GET page: a link to this page in each language."""
+    shown = current_language()
+    items = [f'\n  <li><a href="{escape(language_url(code))}" lang="{escape(code)}" '
+             f'hreflang="{escape(code)}"{_current(code, shown)}>{escape(name)}</a></li>'
+             for code, name in NAMES.items()]
+    return Markup(f"<ul>{''.join(items)}\n</ul>")
+
+
+def language_buttons(form: FormInput, action: str = "") -> Markup:
+    """The language switch of a page answering a POST: it posts the inputs again (and
+    ``action``, when given), so nothing typed is lost."""
+    shown = current_language()
+    again = (f'<input type="hidden" name="action" value="{escape(action)}">' if action else "")
+    items = [f'\n    <li><button type="submit" name="lang" value="{escape(code)}" '
+             f'lang="{escape(code)}" class="link-button"{_current(code, shown)}>{escape(name)}'
+             f'</button></li>' for code, name in NAMES.items()]
+    return Markup(f'<form method="post" action="{escape(url_for(f"{BLUEPRINT}.create_result"))}"'
+                  f' class="language-form">\n  {hidden_inputs(form)}{again}\n  <ul>'
+                  f'{"".join(items)}\n  </ul>\n</form>')
+
+
+def said(words: Said) -> Markup:
+    """A message, with its English detail in parentheses when it has one."""
+    detail = (f' <span lang="en" class="detail">({escape(words.detail)})</span>'
+              if words.detail else "")
+    return Markup(f"{escape(words.text)}{detail}")
+
+
+def code(text: Any) -> Markup:
+    """``text`` as code."""
+    return Markup(f"<code>{escape(text)}</code>")
+
+
+def grade_list(pairs: Sequence[tuple[str, Any]]) -> Markup:
+    """The evidence grades a page shows, each in words."""
+    items = "".join(f"\n  <dd>{escape(words)}</dd>" for _grade, words in pairs)
+    return Markup(f'<dl class="grades">\n  <dt>{_("Evidence grades")}</dt>{items}\n</dl>')
 
 
 def hidden_inputs(form: FormInput) -> Markup:
