@@ -8,6 +8,7 @@ and code together: "2039-6" is CEA only in LOINC.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from riskmodel.features import N_CATEGORIES, OUT_OF_SCOPE_STAGES, STAGES, T_CATEGORIES
@@ -139,6 +140,26 @@ def concept_matches(concept: Any, codes: tuple[Code, ...]) -> bool:
     if not isinstance(found, list):
         return False
     return any(_pair(c) in codes for c in found if isinstance(c, dict))
+
+
+class Coded:
+    """Observations with the (system, code) pairs of their code, found once: each lab, staging
+    input and BSP looks through the same Observations for its own codes."""
+
+    def __init__(self, observations: Iterable[dict[str, Any]]):
+        self._coded = [(o, _pairs(o.get("code"))) for o in observations]
+
+    def having(self, wanted: tuple[Code, ...]) -> list[dict[str, Any]]:
+        """The Observations, in order, whose code has a coding in ``wanted``: as
+        ``[o for o in observations if concept_matches(o.get("code"), wanted)]``."""
+        return [o for o, pairs in self._coded if not pairs.isdisjoint(wanted)]
+
+
+def _pairs(concept: Any) -> frozenset[tuple[str | None, str | None]]:
+    found = concept.get("coding") if isinstance(concept, dict) else None
+    if not isinstance(found, list):
+        return frozenset()
+    return frozenset(_pair(c) for c in found if isinstance(c, dict))
 
 
 def _pair(coding: dict[str, Any]) -> tuple[str | None, str | None]:

@@ -68,18 +68,18 @@ def read(resources: Iterable[Any], options: Options, reading: Reading | None = N
     pool = [r for r in dedupe(resources) if same_patient(r, options.patient_id, reading)]
     observations = [r for r in pool if r.get("resourceType") == "Observation"]
     conditions = [r for r in pool if r.get("resourceType") == "Condition"]
+    coded = codes.Coded(observations)
     chosen: dict[str, dict[str, Any]] = {}
     for name, wanted in codes.LAB_CODES.items():
-        found = [o for o in observations if codes.concept_matches(o.get("code"), wanted)]
-        obs = latest(found, name, reading)
+        obs = latest(coded.having(wanted), name, reading)
         if obs is not None:
             chosen[name] = obs
             _read_lab(name, obs, reading)
     _apply_corrected_calcium(chosen.get("calcium"), reading)
     _note_stale_labs(reading, options)
     condition = read_histology(conditions, reading)
-    read_staging(observations, condition, reading)
-    read_bsp(observations, options.bsp_code, reading)
+    read_staging(coded, condition, reading)
+    read_bsp(coded, options.bsp_code, reading)
     return reading
 
 

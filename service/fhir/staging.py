@@ -20,11 +20,10 @@ _UNDATED = datetime.min.replace(tzinfo=UTC)
 _NOT_A_DIAGNOSIS = ("entered-in-error", "refuted")
 
 
-def read_staging(observations: Sequence[dict], condition: dict | None, reading: Reading) -> None:
+def read_staging(observations: codes.Coded, condition: dict | None, reading: Reading) -> None:
     """T, N, M and stage group from staging Observations (stage also from the Condition)."""
     for name, wanted in codes.STAGING_CODES.items():
-        found = [o for o in observations if codes.concept_matches(o.get("code"), wanted)]
-        obs = latest(found, name, reading)
+        obs = latest(observations.having(wanted), name, reading)
         if obs is None:
             continue
         value = _value_of(name, obs.get("valueCodeableConcept"), obs.get("valueString"), reading)
@@ -123,13 +122,12 @@ def _morphology_codings(condition: dict) -> list[dict]:
             for c in codes.codings(extension.get("valueCodeableConcept"))]
 
 
-def read_bsp(observations: Sequence[dict], bsp_code: codes.Code | None,
+def read_bsp(observations: codes.Coded, bsp_code: codes.Code | None,
              reading: Reading) -> None:
     """BSP from Observations with the locally configured code (none configured: not read)."""
     if bsp_code is None:
         return
-    found = [o for o in observations if codes.concept_matches(o.get("code"), (bsp_code,))]
-    obs = latest(found, "bsp", reading)
+    obs = latest(observations.having((bsp_code,)), "bsp", reading)
     if obs is None:
         return
     value = _bsp_value(obs)

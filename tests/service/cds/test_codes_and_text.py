@@ -159,6 +159,16 @@ def test_concept_matches_is_any_coding_matching_by_system_and_code(concept, want
     assert fhir_codes.concept_matches(concept, codes) is expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional={"code": _CONCEPTS}), max_size=5),
+       st.lists(st.tuples(_CODE_PARTS, _CODE_PARTS), max_size=3))
+def test_coded_observations_are_those_whose_concept_matches(observations, wanted):
+    codes = (*wanted, (fhir_codes.LOINC, "17861-6"), (None, None))
+    expected = [o for o in observations if fhir_codes.concept_matches(o.get("code"), codes)]
+    found = fhir_codes.Coded(observations).having(codes)
+    assert [id(o) for o in found] == [id(o) for o in expected]
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=12)), max_size=12))
 def test_the_prefill_query_equals_urlencode(params):
