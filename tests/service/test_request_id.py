@@ -30,16 +30,16 @@ def test_a_sane_request_id_is_echoed_on_every_response(live_server, given):
 
 
 @pytest.mark.parametrize("given", ["", "has space", "x" * 129, "semi;colon", "ünïcode"])
-def test_an_unsafe_request_id_is_replaced_by_a_new_uuid4(live_server, given):
+def test_an_unsafe_request_id_is_replaced_by_a_new_uuid(live_server, given):
     headers = {"X-Request-ID": given.encode("utf-8").decode("latin-1")}
     for response in _calls(live_server.url, headers):
-        assert uuid.UUID(response.headers["X-Request-ID"]).version == 4
+        assert uuid.UUID(response.headers["X-Request-ID"]).version == 7
 
 
 def test_without_a_request_id_each_response_gets_a_distinct_one(live_server):
     ids = [r.headers["X-Request-ID"] for r in _calls(live_server.url, {})]
     assert len(set(ids)) == len(ids)
-    assert all(uuid.UUID(i).version == 4 for i in ids)
+    assert all(uuid.UUID(i).version == 7 for i in ids)
 
 
 def test_the_request_id_is_in_the_problem_body_and_the_log_line(live_server):
@@ -52,14 +52,14 @@ def test_the_request_id_is_in_the_problem_body_and_the_log_line(live_server):
     assert line["status"] == 422
 
 
-def test_new_ids_are_random_version_4_uuids_and_forked_workers_draw_their_own():
+def test_new_ids_are_version_7_uuids_and_forked_workers_draw_their_own():
     import os
 
     from service.request_context import new_id
 
     ids = [new_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
-    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122
                for i in ids)
     read, write = os.pipe()
     pid = os.fork()
@@ -70,8 +70,23 @@ def test_new_ids_are_random_version_4_uuids_and_forked_workers_draw_their_own():
     os.waitpid(pid, 0)
     child = os.read(read, 64).decode()
     os.close(read)
-    assert uuid.UUID(child).version == 4
+    assert uuid.UUID(child).version == 7
     assert child != new_id()
+
+
+def test_new_ids_carry_the_time_in_milliseconds_and_sort_by_it():
+    import time
+
+    from service.request_context import new_id
+
+    made = []
+    for _ in range(5):
+        before = time.time_ns() // 1_000_000
+        found = new_id()
+        made.append(found)
+        assert before <= uuid.UUID(found).int >> 80 <= time.time_ns() // 1_000_000
+        time.sleep(0.002)
+    assert made == sorted(made)  # text order is time order: the audit index grows at its end
 
 
 def test_concurrent_workers_give_distinct_request_ids(live_server):
@@ -80,11 +95,16 @@ def test_concurrent_workers_give_distinct_request_ids(live_server):
     assert len(seen) == 200
 
 
-def test_a_new_id_is_what_uuid_gives_for_the_same_random_bits():
+def test_a_new_id_is_uuids_text_of_its_time_and_random_bits(monkeypatch):
     from service import request_context
 
+    monkeypatch.setattr(request_context.time, "time_ns", lambda: 1_764_480_000_123_456_789)
     for _ in range(5000):
         state = request_context._IDS.getstate()
         made = request_context.new_id()
         request_context._IDS.setstate(state)
-        assert made == str(uuid.UUID(int=request_context._IDS.getrandbits(128), version=4))
+        random_bits = request_context._IDS.getrandbits(80)
+        # RFC 9562 section 5.7: unix_ts_ms (48 bits), ver (4), rand_a (12), var (2), rand_b (62)
+        expected = (1_764_480_000_123 << 80 | 0x7 << 76 | (random_bits >> 64 & 0xFFF) << 64
+                    | 0b10 << 62 | random_bits & (1 << 62) - 1)
+        assert made == str(uuid.UUID(int=expected))
