@@ -30,8 +30,10 @@ from bench_service import (
     Server,
     lua_script,
     patient,
+    patients,
     show,
     wrk,
+    wrk_missing,
 )
 
 sys.path.insert(0, str(ROOT))  # the tests' PostgreSQL starter, below
@@ -143,8 +145,7 @@ def _post(url: str, body: bytes) -> float:
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: run `make bench-deps`", file=sys.stderr)
+    if wrk_missing():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="bmrisk-bench-audit-"))
     postgres = PostgresServer()
@@ -153,8 +154,7 @@ def main() -> int:
     try:
         postgres_url = postgres.create_database()
         servers = start_servers(workdir, postgres_url)
-        rng = random.Random(42)
-        script = lua_script(workdir / "post.lua", [json.dumps(patient(rng)) for _ in range(64)])
+        script = lua_script(workdir / "post.lua", [json.dumps(p) for p in patients()])
         print("gunicorn.conf.py settings (2 workers x 8 threads each); PostgreSQL with fsync "
               "on, SQLite WAL with synchronous=FULL; 64 distinct patients per run")
         throughput(servers, script)

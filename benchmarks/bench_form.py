@@ -20,7 +20,6 @@ and the score; the gaps between the rungs are what the view and the rendering co
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import statistics
 import sys
@@ -36,8 +35,9 @@ from bench_service import (
     form_body,
     form_session,
     lua_script,
-    patient,
+    patients,
     wrk,
+    wrk_missing,
 )
 
 LADDER_APP = "benchmarks.form_ladder_app:create_app('{}')"
@@ -45,22 +45,20 @@ NO_AUDIT = {"BMRISK_AUDIT": "off"}
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: run `make bench-deps`", file=sys.stderr)
+    if wrk_missing():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="bmrisk-bench-form-"))
-    rng = random.Random(42)
-    patients = [patient(rng) for _ in range(64)]
+    chosen = patients()
     servers = {"/echo": Server(ECHO_APP, workdir)}
     try:
         servers["form"] = Server(SERVICE_APP, workdir, NO_AUDIT)
         for skip in ("norender", "noview"):
             servers[skip] = Server(LADDER_APP.format(skip), workdir, NO_AUDIT)
-        scripts = {"/echo": lua_script(workdir / "echo.lua", [json.dumps(p) for p in patients])}
+        scripts = {"/echo": lua_script(workdir / "echo.lua", [json.dumps(p) for p in chosen])}
         for name, server in servers.items():
             if name != "/echo":
                 scripts[name] = lua_script(
-                    workdir / f"{name}.lua", [form_body(p) for p in patients],
+                    workdir / f"{name}.lua", [form_body(p) for p in chosen],
                     "application/x-www-form-urlencoded",
                     [form_session(server.url) for _ in range(THREADS)])
         urls = {name: server.url + ("/echo" if name == "/echo" else "/")

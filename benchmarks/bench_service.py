@@ -94,6 +94,20 @@ def patient(rng: random.Random) -> dict[str, Any]:
     }
 
 
+def patients() -> list[dict[str, Any]]:
+    """The benchmarks' 64 patients (the same in every run and every benchmark)."""
+    rng = random.Random(42)
+    return [patient(rng) for _ in range(64)]
+
+
+def wrk_missing() -> bool:
+    """Whether wrk is missing (then say how to install it)."""
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: run `make bench-deps`", file=sys.stderr)
+        return True
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -387,21 +401,19 @@ def _ready(service: Server) -> bool:
 
 
 def main() -> int:
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: run `make bench-deps`", file=sys.stderr)
+    if wrk_missing():
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="bmrisk-bench-"))
-    rng = random.Random(42)
-    patients = [patient(rng) for _ in range(64)]
+    chosen = patients()
     # --audit-off: the service without its audit trail (BMRISK_AUDIT=off, meant for benchmarks),
     # to show the request path apart from the durable commit of each score's audit row.
     audit = {"BMRISK_AUDIT": "off"} if "--audit-off" in sys.argv[1:] else {}
     service, bare = Server(SERVICE_APP, workdir, audit), Server(ECHO_APP, workdir)
     try:
         scripts = {
-            "json": lua_script(workdir / "post.lua", [json.dumps(p) for p in patients]),
+            "json": lua_script(workdir / "post.lua", [json.dumps(p) for p in chosen]),
             "cds": lua_script(workdir / "cds.lua", [cds_request()]),
-            "form": lua_script(workdir / "form.lua", [form_body(p) for p in patients],
+            "form": lua_script(workdir / "form.lua", [form_body(p) for p in chosen],
                                "application/x-www-form-urlencoded",
                                [form_session(service.url) for _ in range(THREADS)])}
         print(f"gunicorn.conf.py settings; {os.cpu_count()} CPUs; 64 distinct patients per run; "
