@@ -28,6 +28,8 @@ from bench_service import (
     DURATION_S,
     ROOT,
     Server,
+    children,
+    cpu_seconds,
     lua_script,
     patient,
     patients,
@@ -57,15 +59,27 @@ def start_servers(workdir: Path, postgres_url: str) -> dict[str, Server]:
                                  {"BMRISK_DATABASE_URL": postgres_url, **extra})}
 
 
-def throughput(servers: dict[str, Server], script: Path) -> None:
-    """Rounds of every target in turn (order rotated); each round's ratio to 'off'; medians."""
+def postgres_cpu(postgres: PostgresServer) -> float:
+    """CPU time used so far by the PostgreSQL server (its postmaster and every backend)."""
+    postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+    return cpu_seconds([postmaster, *children(postmaster)])
+
+
+def throughput(servers: dict[str, Server], script: Path, postgres: PostgresServer) -> None:
+    """Rounds of every target in turn (order rotated); each round's ratio to 'off'; medians.
+    Also the CPU per request of the service (gunicorn's processes, SQLite's work included) and
+    of the PostgreSQL server, which shares this machine's cores with the service and wrk."""
     names = list(servers)
     print(f"\n== /v1/risk throughput: wrk, {DURATION_S} s per run, {ROUNDS} rounds, each "
           "target once per round (order rotated)")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for round_ in range(ROUNDS):
         for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            service, database = servers[name].cpu_seconds(), postgres_cpu(postgres)
             runs[name].append(wrk(servers[name].url + "/v1/risk", script))
+            done = max(runs[name][-1]["requests"], 1)
+            runs[name][-1]["cpu_us"] = (servers[name].cpu_seconds() - service) * 1e6 / done
+            runs[name][-1]["db_cpu_us"] = (postgres_cpu(postgres) - database) * 1e6 / done
         print(f"  round {round_ + 1}: " + "  ".join(
             f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
     for name in names:
@@ -77,6 +91,14 @@ def throughput(servers: dict[str, Server], script: Path) -> None:
         verdict = "met" if ratio >= TARGETS[name] else "NOT met"
         print(f"  audit on {name} / audit off, median of the rounds' ratios: {ratio:.2f} "
               f"(target >= {TARGETS[name]:.2f}: {verdict}); errors and non-2xx: {errors}")
+    cpu = {name: statistics.median(r["cpu_us"] for r in runs[name]) for name in names}
+    db_cpu = statistics.median(r["db_cpu_us"] for r in runs["postgresql"])
+    print("  CPU per request, median of the rounds (ratio = audit off's service CPU / this):")
+    for name in names:
+        print(f"    {name:<11} service {cpu[name]:5.0f} us  ratio {cpu['off'] / cpu[name]:.2f}")
+    print(f"    postgresql  service + PostgreSQL server {cpu['postgresql'] + db_cpu:5.0f} us "
+          f"({db_cpu:.0f} us of it PostgreSQL's)  ratio "
+          f"{cpu['off'] / (cpu['postgresql'] + db_cpu):.2f}")
 
 
 def batch_cost(servers: dict[str, Server]) -> None:
@@ -157,7 +179,7 @@ def main() -> int:
         script = lua_script(workdir / "post.lua", [json.dumps(p) for p in patients()])
         print("gunicorn.conf.py settings (2 workers x 8 threads each); PostgreSQL with fsync "
               "on, SQLite WAL with synchronous=FULL; 64 distinct patients per run")
-        throughput(servers, script)
+        throughput(servers, script, postgres)
         batch_cost(servers)
         audit_step(postgres_url, workdir)
     finally:

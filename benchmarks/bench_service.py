@@ -108,6 +108,25 @@ def wrk_missing() -> bool:
     return False
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) used so far by the processes ``pids`` (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process replaced meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid``."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in found.read_text().split()] if found.exists() else []
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -139,20 +158,11 @@ class Server:
         raise RuntimeError(f"server {self.port} did not start")
 
     def workers(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
+        return children(self.process.pid)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the workers (and the master)."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in [self.process.pid, *self.workers()]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:  # a worker replaced meanwhile
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-        return total
+        return cpu_seconds([self.process.pid, *self.workers()])
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
