@@ -40,6 +40,7 @@ from .i18n import (
     CATALOGUE,
     current_language,
     install_template_gettext,
+    page_scope,
     remember,
     select_locale,
     translations,
@@ -151,8 +152,9 @@ def create_result() -> tuple[str, int] | str:
     model = current().get(None)
     result = riskmodel.score(checked.request.patient, model)
     note_scored(model.ref, 1, "form", result, form.patient or None)  # audited as its HMAC only
-    return render_template("web/result.html", view=result_view(result, model, form), form=form,
-                           record=Record(datetime.now(UTC), request_id()))
+    with page_scope():
+        return render_template("web/result.html", view=result_view(result, model, form),
+                               form=form, record=Record(datetime.now(UTC), request_id()))
 
 
 @bp.get("/model-card")
@@ -160,12 +162,14 @@ def show_model_card() -> str:
     """The model card the API serves at /v1/models/<id>, as a page a clinician can read."""
     registry = current()
     model = registry.get(None)
-    view = card_view(registry.card(model))
-    return render_template(
-        "web/model_card.html", card=view, api_path=f"/v1/models/{model.ref.id}",
-        grades=tuple((g, str(GRADE_WORDS[g])) for g in sorted({t.grade for t in view.terms})
-                     if g in GRADE_WORDS),
-        others=tuple(f"{m.ref.id} {m.ref.version}" for m in registry.all() if m is not model))
+    with page_scope():
+        view = card_view(registry.card(model))
+        return render_template(
+            "web/model_card.html", card=view, api_path=f"/v1/models/{model.ref.id}",
+            grades=tuple((g, str(GRADE_WORDS[g])) for g in sorted({t.grade for t in view.terms})
+                         if g in GRADE_WORDS),
+            others=tuple(f"{m.ref.id} {m.ref.version}" for m in registry.all()
+                         if m is not model))
 
 
 @bp.errorhandler(CSRFError)
@@ -177,11 +181,12 @@ def _expired(error: CSRFError) -> tuple[str, int]:
 
 def render_form(form: FormInput, errors: tuple[FieldError, ...] = ()) -> str:
     """The form page with the values typed, the errors next to their fields, the ranking."""
-    shown = problems(errors, form)
-    return render_template(
-        "web/form.html", form=form, groups=groups(form, shown), problems=shown,
-        ranked=ranked_empty(form, current().get(None)), stage=derived_stage(form),
-        stage_table=stage_table())
+    with page_scope():
+        shown = problems(errors, form)
+        return render_template(
+            "web/form.html", form=form, groups=groups(form, shown), problems=shown,
+            ranked=ranked_empty(form, current().get(None)), stage=derived_stage(form),
+            stage_table=stage_table())
 
 
 def render_error_page(problem: dict[str, Any]) -> Response:

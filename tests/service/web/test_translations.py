@@ -155,3 +155,26 @@ def test_every_kind_of_form_error_has_its_own_words_in_both_languages(app, langu
             said = error_text(FieldError(field, code, detail="English detail"), form)
             assert said.text != general, code
             assert said.detail == "", code
+
+
+def test_a_page_scope_answers_its_requests_language_and_leaves_nothing_behind(app):
+    from service.web import i18n
+
+    with app.test_request_context("/", headers=ZH):
+        outside = (i18n.current_language(), i18n.translations())
+        seen = []
+
+        def build_a_page_that_fails() -> None:
+            with i18n.page_scope():
+                seen.append((i18n.current_language(), i18n.translations()))
+                raise RuntimeError("a page that fails half-way")
+
+        with pytest.raises(RuntimeError):
+            build_a_page_that_fails()
+        assert seen == [outside]
+        assert i18n._PAGE.get() is None  # reset on the way out, error or not
+    # The next request on this thread finds its own language, not the last page's.
+    with app.test_request_context("/", headers={"Accept-Language": "en"}), i18n.page_scope():
+        assert i18n.current_language() == "en"
+        assert i18n.translations() is not outside[1]
+    assert outside[0] == "zh-Hans"
