@@ -7,6 +7,7 @@ wrote, escaping every value as the templates' autoescape does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from flask import request, url_for
@@ -120,33 +121,66 @@ def citation(source: Any, source_word: str) -> Markup:
 
 def term_rows(terms: Sequence[TermRow]) -> Markup:
     """The rows of the factor table: the factor with its status and notes, the value used, the
-    bar and contribution, the weight, the risk without it, the grade and the source."""
-    value_used, contribution, weight = (_("Value used"), _("Contribution (log-odds)"),
-                                        _("Weight ± SE"))
-    risk_without, grade, source = _("Risk without it"), _("Grade"), _("Source")
-    directions = {1: _("raises the risk"), -1: _("lowers the risk"), 0: _("no effect")}
-    source_link = _("source")
+    bar and contribution, the weight, the risk without it, the grade and the source.
+
+    What a row shows of its term alone (the factor's words, weight, grade and source) and the
+    table's words are written once per page language and term (``_fixed_cells``); each row
+    adds what this patient's score gives it."""
+    catalogue = translations()
+    said = _table_words(catalogue)
     rows = []
     for t in terms:
         notes = "".join(f'<br><span class="term-note">{escape(n)}</span>' for n in t.notes)
         status = _("(%(status)s)", status=t.status)  # outside the f-string: Babel finds it
+        try:
+            head, middle, tail = _fixed_cells(catalogue, t.name, t.label, t.weight, t.grade,
+                                              _cited(t.citation))
+        except TypeError:  # a citation with a value that cannot be a key: written each time
+            head, middle, tail = _fixed_cells.__wrapped__(catalogue, t.name, t.label, t.weight,
+                                                          t.grade, _cited(t.citation))
         rows.append(
-            f'\n    <tr class="status-{escape(t.name)}">'
-            f'\n      <th scope="row">{words(t.label)} <span class="status">'
-            f'{status}</span>{notes}</th>'
-            f'\n      <td data-label="{value_used}"><span class="cell">{escape(t.value)}'
+            f'{head}{status}</span>{notes}</th>'
+            f'\n      <td data-label="{said["value_used"]}"><span class="cell">{escape(t.value)}'
             f'</span></td>'
-            f'\n      <td class="bar-cell" data-label="{contribution}"><span class="cell">'
+            f'\n      <td class="bar-cell" data-label="{said["contribution"]}"><span class="cell">'
             f'{bar_svg(t.bar, t.state == "missing")} <span class="num">'
             f'{escape(t.contribution_text)}</span> <span class="direction">'
-            f'{directions[t.bar.direction]}</span></span></td>'
-            f'\n      <td class="num" data-label="{weight}"><span class="cell">{escape(t.weight)}'
-            f'</span></td>'
-            f'\n      <td class="num" data-label="{risk_without}"><span class="cell">'
-            f'{escape(t.risk_without)}</span></td>'
-            f'\n      <td class="grade" data-label="{grade}"><span class="cell">{escape(t.grade)}'
-            f'</span></td>'
-            f'\n      <td class="citation" data-label="{source}"><span class="cell">'
-            f'{citation(t.citation, source_link)}</span></td>'
-            f'\n    </tr>')
+            f'{said["directions"][t.bar.direction]}</span></span></td>'
+            f'{middle}{escape(t.risk_without)}{tail}')
     return Markup("".join(rows))
+
+
+@lru_cache(maxsize=8)
+def _table_words(catalogue: Any) -> dict[str, Any]:
+    """The factor table's words in the language of ``catalogue`` (the page's: ``_`` answers
+    from it)."""
+    return {"value_used": _("Value used"), "contribution": _("Contribution (log-odds)"),
+            "weight": _("Weight ± SE"), "risk_without": _("Risk without it"),
+            "grade": _("Grade"), "source": _("Source"), "source_link": _("source"),
+            "directions": {1: _("raises the risk"), -1: _("lowers the risk"),
+                           0: _("no effect")}}
+
+
+def _cited(source: Any) -> tuple[tuple[str, Any], ...] | None:
+    return tuple(source.items()) if isinstance(source, Mapping) else None
+
+
+@lru_cache(maxsize=512)
+def _fixed_cells(catalogue: Any, name: str, label: Text, weight: str, grade: str,
+                 cited: tuple[tuple[str, Any], ...] | None) -> tuple[str, str, str]:
+    """A row's HTML that depends on its term and the page language only: up to its status,
+    from after its bar to its risk without it, and after that."""
+    said = _table_words(catalogue)
+    head = (f'\n    <tr class="status-{escape(name)}">'
+            f'\n      <th scope="row">{words(label)} <span class="status">')
+    middle = (f'\n      <td class="num" data-label="{said["weight"]}"><span class="cell">'
+              f'{escape(weight)}</span></td>'
+              f'\n      <td class="num" data-label="{said["risk_without"]}"><span class="cell">')
+    tail = (f'</span></td>'
+            f'\n      <td class="grade" data-label="{said["grade"]}"><span class="cell">'
+            f'{escape(grade)}</span></td>'
+            f'\n      <td class="citation" data-label="{said["source"]}"><span class="cell">'
+            f'{citation(dict(cited) if cited is not None else None, said["source_link"])}'
+            f'</span></td>'
+            f'\n    </tr>')
+    return head, middle, tail

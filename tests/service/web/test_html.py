@@ -67,3 +67,100 @@ def test_hidden_inputs_are_written_as_the_macro_wrote_them(app, form):
         expected = str(macros(csrf_token=generate_csrf).hidden_inputs(form))
         assert str(hidden_inputs(form)) == expected
         assert 'name="csrf_token" value="' in expected
+
+
+# service/templates/web/_macros.html as it was before its macros became html.py helpers.
+PAGE_MACROS = """
+{% macro language_links() -%}
+<ul>
+{%- for code, name in language_names.items() %}
+  <li><a href="{{ language_url(code) }}" lang="{{ code }}" hreflang="{{ code }}"
+    {%- if code == page_language() %} aria-current="true"{% endif %}>{{ name }}</a></li>
+{%- endfor %}
+</ul>
+{%- endmacro %}
+{% macro language_buttons(form, action="") -%}
+<form method="post" action="{{ url_for('web.create_result') }}" class="language-form">
+  {{ hidden_inputs(form) }}
+  {%- if action %}<input type="hidden" name="action" value="{{ action }}">{% endif %}
+  <ul>
+  {%- for code, name in language_names.items() %}
+    <li><button type="submit" name="lang" value="{{ code }}" lang="{{ code }}" class="link-button"
+      {%- if code == page_language() %} aria-current="true"{% endif %}>{{ name }}</button></li>
+  {%- endfor %}
+  </ul>
+</form>
+{%- endmacro %}
+{% macro said(words) -%}
+{{ words.text }}{% if words.detail %} <span lang="en" class="detail">({{ words.detail }})</span>{% endif %}
+{%- endmacro %}
+{% macro code(text) -%}
+<code>{{ text }}</code>
+{%- endmacro %}
+{% macro grades(pairs) -%}
+<dl class="grades">
+  <dt>{{ _("Evidence grades") }}</dt>
+  {%- for grade, words in pairs %}
+  <dd>{{ words }}</dd>
+  {%- endfor %}
+</dl>
+{%- endmacro %}
+"""  # noqa: E501
+
+
+def page_macros(app: object) -> object:
+    from flask import url_for
+
+    from service.web import html
+    from service.web.i18n import NAMES, current_language
+
+    env = Environment(autoescape=True)
+    env.globals.update(_=lambda s: html._(s), language_names=NAMES, url_for=url_for,
+                       page_language=current_language, language_url=html.language_url,
+                       hidden_inputs=hidden_inputs)
+    return env.from_string(PAGE_MACROS).module
+
+
+@pytest.mark.parametrize(("method", "path", "language"), [
+    ("GET", "/?histology=squamous&calcium=2%2C4&x=<b>", "en"), ("GET", "/model-card", "zh-Hans"),
+    ("POST", "/", "en"), ("POST", "/", "zh-Hans")])
+def test_the_page_helpers_write_what_the_macros_wrote(app, method, path, language):
+    from service.web import html
+    from service.web.messages import Said
+
+    form = FormInput({"histology": "squamous", "cea": "<b>"}, "MRN <1>")
+    with app.test_request_context(path, method=method, headers={"Accept-Language": language}):
+        old = page_macros(app)
+        assert str(html.language_links()) == str(old.language_links())
+        for action in ("", "edit", "<x>"):
+            expected = str(old.language_buttons(form, action))
+            assert str(html.language_buttons(form, action)) == expected
+        for said in (Said("Calcium < 2", "mmol/L & more"), Said("plain")):
+            assert str(html.said(said)) == str(old.said(said))
+        assert str(html.code("a<b>&")) == str(old.code("a<b>&"))
+        pairs = (("A", "A: <pooled>"), ("D", "D & derived"))
+        assert str(html.grade_list(pairs)) == str(old.grades(pairs))
+        assert str(html.grade_list(())) == str(old.grades(()))
+
+
+def test_factor_rows_are_the_same_from_the_cache_and_for_a_citation_that_cannot_be_a_key(app):
+    import dataclasses
+
+    import riskmodel
+    from service.registry import current
+    from service.web.form import check
+    from service.web.html import term_rows
+    from service.web.result import result_view
+
+    form = FormInput({"histology": "squamous", "t_category": "T2a", "n_category": "N1",
+                      "cea": "12", "cea_unit": "ng/mL"})
+    with app.test_request_context("/", method="POST"):
+        model = current().get(None)
+        view = result_view(riskmodel.score(check(form).request.patient, model), model, form)
+        first, again = str(term_rows(view.terms)), str(term_rows(view.terms))
+        assert first == again
+        listed = [dataclasses.replace(t, citation={**t.citation, "authors": ["A", "B"]})
+                  for t in view.terms]
+        assert str(term_rows(listed)) == first  # the extra field is not shown
+        for t in view.terms:
+            assert str(citation(t.citation, "source")) in first
