@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -94,13 +94,19 @@ def grade_list(pairs: Sequence[tuple[str, Any]]) -> Markup:
 
 def hidden_inputs(form: FormInput) -> Markup:
     """The form's CSRF token and every field typed (the patient identifier too), as hidden
-    inputs: a form on the result page sends them again."""
+    inputs: a form on the result page sends them again. Written once per request and form
+    (the result page has two forms that send them)."""
+    kept = g.get("_hidden_inputs")
+    if kept is not None and kept[0] is form:
+        return kept[1]
     found = [f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">']
     found += [f'\n<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
               for name, value in form.values.items() if value]
     if form.patient:
         found.append(f'\n<input type="hidden" name="{PATIENT}" value="{escape(form.patient)}">')
-    return Markup("".join(found))
+    written = Markup("".join(found))
+    g._hidden_inputs = (form, written)
+    return written
 
 
 def citation(source: Any, source_word: str) -> Markup:
