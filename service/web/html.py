@@ -29,7 +29,8 @@ BLUEPRINT = "web"  # the pages' blueprint: its endpoints are "web.<view>"
 def _(string: str, **variables: Any) -> Markup:
     """A message of the page as the templates' ``_`` gives it: translated, trusted as HTML, then
     always filled (the values escaped; ``%%`` is a percent sign). Named ``_`` for Babel."""
-    return Markup(translations().ugettext(string)) % variables
+    said = Markup(translations().ugettext(string))
+    return said % variables if variables or "%" in said else said  # no % sign: nothing to fill
 
 
 def words(text: Text) -> Markup:

@@ -151,4 +151,6 @@ def template_gettext(context: Context, string: str, **variables: Any) -> str:
     text = (context.get(CATALOGUE) or translations()).ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)
+    if not variables and "%" not in text:  # nothing to fill: what ``% {}`` would give
+        return text  # type: ignore[no-any-return]
     return text % variables  # type: ignore[no-any-return]

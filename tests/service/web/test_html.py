@@ -164,3 +164,19 @@ def test_factor_rows_are_the_same_from_the_cache_and_for_a_citation_that_cannot_
         assert str(term_rows(listed)) == first  # the extra field is not shown
         for t in view.terms:
             assert str(citation(t.citation, "source")) in first
+
+
+@pytest.mark.parametrize("message", ["Grade", "a %% b", "<b>trusted</b>", "100%% sure, %%"])
+def test_a_message_without_values_is_what_filling_it_with_nothing_gives(app, message):
+    from markupsafe import Markup
+
+    from service.web import html
+    from service.web.i18n import template_gettext
+
+    env = Environment(autoescape=True)
+    env.globals.update(_=template_gettext)
+    with app.test_request_context("/"):
+        expected = Markup(message) % {}
+        assert html._(message) == expected
+        assert isinstance(html._(message), Markup)
+        assert env.from_string("{{ _(m) }}").render(m=message) == str(expected)
