@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from riskmodel import Model, Result, TermResult
@@ -20,6 +21,7 @@ from service.summary import percent, summarise
 from .form import UNIT, FormInput
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
+from .i18n import translations
 from .labels import GRADE_WORDS, Text, band_word, category_word, spec_words, status_word
 from .messages import Said, alert_text, either, label, warning_text
 from .svg import Bar, bars
@@ -135,16 +137,28 @@ def _not_used(term: Term, form: FormInput, code: str) -> str:
 def _term_rows(result: Result, model: Model, form: FormInput) -> tuple[TermRow, ...]:
     by_name = {t.name: t for t in model.terms}
     drawn = bars([row.contribution for row in result.terms])
-    return tuple(TermRow(
-        name=row.name, label=spec_words(row.label),
-        value=_value_text(row, by_name[row.name], result.stage_derived),
-        state=row.status, status=status_word(row.status, by_name[row.name].kind),
-        weight=f"{row.beta:.3g} ± {row.se:.2g}",
-        contribution=row.contribution, contribution_text=f"{row.contribution:+.2f}",
-        risk_without=percent(row.risk_without), grade=row.grade,
-        grade_words=str(GRADE_WORDS.get(row.grade, row.grade)), citation=row.citation,
-        notes=_notes(row, by_name[row.name], form), bar=bar)
-        for row, bar in zip(result.terms, drawn, strict=True))
+    catalogue = translations()
+    rows = []
+    for row, bar in zip(result.terms, drawn, strict=True):
+        term = by_name[row.name]
+        label, status, grade_words = _term_words(catalogue, row.label, row.status, term.kind,
+                                                 row.grade)
+        rows.append(TermRow(
+            name=row.name, label=label, value=_value_text(row, term, result.stage_derived),
+            state=row.status, status=status, weight=f"{row.beta:.3g} ± {row.se:.2g}",
+            contribution=row.contribution, contribution_text=f"{row.contribution:+.2f}",
+            risk_without=percent(row.risk_without), grade=row.grade, grade_words=grade_words,
+            citation=row.citation, notes=_notes(row, term, form), bar=bar))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=512)
+def _term_words(catalogue: Any, label: str, status: str, kind: str,
+                grade: str) -> tuple[Text, str, str]:
+    """A term's label, status and grade in words, in the language of ``catalogue`` (the
+    page's): the same for every page of that language."""
+    return (spec_words(label), status_word(status, kind),
+            str(GRADE_WORDS.get(grade, grade)))
 
 
 def _handling(term: Term) -> str:
