@@ -27,21 +27,22 @@ from bench_service import (
     BATCH_ROWS,
     DURATION_S,
     ROOT,
+    ROUNDS,
     Server,
     children,
     cpu_seconds,
     lua_script,
+    paired_ratio,
+    paired_rounds,
     patient,
     patients,
     show,
-    wrk,
     wrk_missing,
 )
 
 sys.path.insert(0, str(ROOT))  # the tests' PostgreSQL starter, below
 from tests.postgres import PostgresServer
 
-ROUNDS = 5
 TARGETS = {"off": 0.0, "sqlite": 0.85, "postgresql": 0.75}  # minimum ratio to "off"
 BATCH_ROUNDS = 5
 
@@ -72,21 +73,14 @@ def throughput(servers: dict[str, Server], script: Path, postgres: PostgresServe
     names = list(servers)
     print(f"\n== /v1/risk throughput: wrk, {DURATION_S} s per run, {ROUNDS} rounds, each "
           "target once per round (order rotated)")
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-    for round_ in range(ROUNDS):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
-            service, database = servers[name].cpu_seconds(), postgres_cpu(postgres)
-            runs[name].append(wrk(servers[name].url + "/v1/risk", script))
-            done = max(runs[name][-1]["requests"], 1)
-            runs[name][-1]["cpu_us"] = (servers[name].cpu_seconds() - service) * 1e6 / done
-            runs[name][-1]["db_cpu_us"] = (postgres_cpu(postgres) - database) * 1e6 / done
-        print(f"  round {round_ + 1}: " + "  ".join(
-            f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
+    runs = paired_rounds({name: (server.url + "/v1/risk", script,
+                                 {"cpu_us": server.cpu_seconds,
+                                  "db_cpu_us": lambda: postgres_cpu(postgres)})
+                          for name, server in servers.items()})
     for name in names:
         show(name, sorted(runs[name], key=lambda r: r["rps"])[ROUNDS // 2])
     for name in names[1:]:
-        ratio = statistics.median(r["rps"] / o["rps"] for r, o in
-                                  zip(runs[name], runs["off"], strict=True))
+        ratio = paired_ratio(runs, name, "off")
         errors = sum(r["errors"] + r["non_2xx"] for r in runs[name])
         verdict = "met" if ratio >= TARGETS[name] else "NOT met"
         print(f"  audit on {name} / audit off, median of the rounds' ratios: {ratio:.2f} "

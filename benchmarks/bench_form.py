@@ -35,6 +35,8 @@ from bench_service import (
     form_body,
     form_session,
     lua_script,
+    paired_ratio,
+    paired_rounds,
     patients,
     wrk,
     wrk_missing,
@@ -74,26 +76,18 @@ def main() -> int:
 def compare(servers: dict[str, Server], urls: dict[str, str], scripts: dict[str, Path]) -> None:
     """Paired rounds of every target; each round's ratio to that round's /echo, and the median."""
     names = list(servers)
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for name in names:
         wrk(urls[name], scripts[name], 2)  # warm every worker before the first round
     print(f"== Form POST ladder: {ROUNDS} rounds, audit trail off, complete patients")
-    for round_ in range(ROUNDS):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
-            before = servers[name].cpu_seconds()
-            runs[name].append(wrk(urls[name], scripts[name]))
-            runs[name][-1]["cpu_us"] = ((servers[name].cpu_seconds() - before) * 1e6
-                                        / max(runs[name][-1]["requests"], 1))
-        print(f"  round {round_ + 1}: " + "  ".join(
-            f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
+    runs = paired_rounds({name: (urls[name], scripts[name], {"cpu_us": server.cpu_seconds})
+                          for name, server in servers.items()})
     labels = {"/echo": "bare Flask echo",
               "form": "the form's POST, result page rendered (target >= 0.40)",
               "norender": "the same, page view built but not rendered",
               "noview": "the same, neither: CSRF, session, parse, schema, score, ids, logs"}
     print("  median of the rounds' ratios to /echo; server CPU per request (median):")
     for name in names:
-        ratio = statistics.median(r["rps"] / e["rps"]
-                                  for r, e in zip(runs[name], runs["/echo"], strict=True))
+        ratio = paired_ratio(runs, name, "/echo")
         cpu = statistics.median(r["cpu_us"] for r in runs[name])
         errors = sum(r["errors"] + r["non_2xx"] for r in runs[name])
         print(f"    {name:<9} ratio {ratio:.3f}  CPU {cpu:6.0f} us  errors {errors}  "

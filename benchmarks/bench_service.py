@@ -34,6 +34,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -257,20 +258,11 @@ def compare(service: Server, bare: Server, scripts: dict[str, Path]) -> None:
     names = list(targets)
     print(f"\n== Throughput: wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION_S} s "
           f"per run, {ROUNDS} rounds, each target once per round (order rotated)")
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
-    for round_ in range(ROUNDS):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
-            before = server_of[name].cpu_seconds()
-            runs[name].append(wrk(*targets[name]))
-            runs[name][-1]["cpu_us"] = ((server_of[name].cpu_seconds() - before) * 1e6
-                                        / max(runs[name][-1]["requests"], 1))
-        print(f"  round {round_ + 1}: " + "  ".join(
-            f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
+    runs = paired_rounds({name: (url, script, {"cpu_us": server_of[name].cpu_seconds})
+                          for name, (url, script) in targets.items()})
     for name in names:
         show(name, _median_run(runs[name]))
-    paired = {name: statistics.median(r["rps"] / e["rps"] for r, e in
-                                      zip(runs[name], runs["/echo"], strict=True))
-              for name in names}
+    paired = {name: paired_ratio(runs, name, "/echo") for name in names}
     errors = {name: sum(r["errors"] + r["non_2xx"] for r in rs) for name, rs in runs.items()}
     p99 = [r["p99_us"] / 1e3 for r in runs["cds"]]
     print(f"  /v1/risk / /echo, median of the rounds' ratios: {paired['/v1/risk']:.2f} "
@@ -284,6 +276,37 @@ def compare(service: Server, bare: Server, scripts: dict[str, Path]) -> None:
     print(f"  errors and non-2xx in all runs: {sum(errors.values())}")
     ladder(runs, paired)
     server_cpu(runs)
+
+
+# A target of paired rounds: its URL, its wrk script, and clocks (seconds used so far) whose
+# difference over a run is reported per request, in microseconds, under each clock's name.
+Target = tuple[str, Path, dict[str, Callable[[], float]]]
+
+
+def paired_rounds(targets: dict[str, Target]) -> dict[str, list[dict[str, float]]]:
+    """``ROUNDS`` rounds of every target in turn (the order rotated each round, so none is
+    always first): each target's wrk runs, with its clocks' use per request added to each."""
+    names = list(targets)
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for round_ in range(ROUNDS):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+            url, script, clocks = targets[name]
+            before = {field: clock() for field, clock in clocks.items()}
+            run = wrk(url, script)
+            done = max(run["requests"], 1)
+            for field, clock in clocks.items():
+                run[field] = (clock() - before[field]) * 1e6 / done
+            runs[name].append(run)
+        print(f"  round {round_ + 1}: " + "  ".join(
+            f"{name} {runs[name][-1]['rps']:.0f}" for name in names) + " req/s")
+    return runs
+
+
+def paired_ratio(runs: dict[str, list[dict[str, float]]], name: str, base: str) -> float:
+    """The median over the rounds of ``name``'s throughput over ``base``'s in the same round
+    (the machine's speed drifts within a minute: only runs of one round are compared)."""
+    return statistics.median(r["rps"] / b["rps"]
+                             for r, b in zip(runs[name], runs[base], strict=True))
 
 
 def server_cpu(runs: dict[str, list[dict[str, float]]]) -> None:
