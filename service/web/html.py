@@ -139,12 +139,11 @@ def term_rows(terms: Sequence[TermRow]) -> Markup:
     for t in terms:
         notes = "".join(f'<br><span class="term-note">{escape(n)}</span>' for n in t.notes)
         status = _("(%(status)s)", status=t.status)  # outside the f-string: Babel finds it
+        term = (catalogue, t.name, t.label, t.weight, t.grade, _cited(t.citation))
         try:
-            head, middle, tail = _fixed_cells(catalogue, t.name, t.label, t.weight, t.grade,
-                                              _cited(t.citation))
+            head, middle, tail = _fixed_cells(*term)
         except TypeError:  # a citation with a value that cannot be a key: written each time
-            head, middle, tail = _fixed_cells.__wrapped__(catalogue, t.name, t.label, t.weight,
-                                                          t.grade, _cited(t.citation))
+            head, middle, tail = _fixed_cells.__wrapped__(*term)
         rows.append(
             f'{head}{status}</span>{notes}</th>'
             f'\n      <td data-label="{said["value_used"]}"><span class="cell">{escape(t.value)}'
