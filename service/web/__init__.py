@@ -37,13 +37,11 @@ from .html import (
     words,
 )
 from .i18n import (
-    CATALOGUE,
     current_language,
     install_template_gettext,
     page_scope,
     remember,
     select_locale,
-    translations,
 )
 from .labels import GRADE_WORDS, spec_words
 from .pieces import init_pieces, piece
@@ -102,7 +100,7 @@ class CookieOnlyWhenSentSessions(SecureCookieSessionInterface):
 
 @bp.context_processor
 def _page_helpers() -> dict[str, Any]:
-    return {CATALOGUE: translations(), "feature_label": feature_label,
+    return {"feature_label": feature_label,
             "first_field": FEATURES[0].name, "spec_words": spec_words,
             "icon_size": icon_array_size(), "icon_uses": icon_uses,
             "card_heading": heading, "card_cell": cell}
@@ -191,8 +189,9 @@ def render_form(form: FormInput, errors: tuple[FieldError, ...] = ()) -> str:
 
 def render_error_page(problem: dict[str, Any]) -> Response:
     """An error of a page request (404, 405, 413, 500...) as an HTML page."""
-    response = Response(render_template("web/error.html", status=problem["status"],
-                                        request_id=problem.get("request_id")),
-                        mimetype="text/html", headers=PAGE_HEADERS)
+    with page_scope():
+        page = render_template("web/error.html", status=problem["status"],
+                               request_id=problem.get("request_id"))
+    response = Response(page, mimetype="text/html", headers=PAGE_HEADERS)
     response.vary.update(("Accept", "Accept-Language"))  # the same address answers JSON too
     return response

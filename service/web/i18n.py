@@ -129,8 +129,7 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
 
 def install_template_gettext(app: Flask) -> None:
     """The templates' ``_``, ``gettext`` and ``ngettext`` from this request's catalogue (as
-    Flask-Babel installs them, newstyle); ``_`` and ``gettext`` find the catalogue in the
-    template's context when the page put it there (``CATALOGUE``)."""
+    Flask-Babel installs them, newstyle)."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
@@ -140,15 +139,12 @@ def install_template_gettext(app: Flask) -> None:
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
 
 
-CATALOGUE = "page_catalogue"  # the template variable holding this request's catalogue
-
-
 @pass_context
 def template_gettext(context: Context, string: str, **variables: Any) -> str:
     """Jinja's newstyle ``gettext`` (translate, mark safe under autoescape, then always fill
-    ``%(name)s``, so ``%%`` is a percent sign), without finding the catalogue anew for every
-    string: a result page says about 120 of them."""
-    text = (context.get(CATALOGUE) or translations()).ugettext(string)
+    ``%(name)s``, so ``%%`` is a percent sign). A page is rendered in a ``page_scope``, which
+    holds its catalogue: not found anew for each of its hundred-odd strings."""
+    text = translations().ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)
     if not variables and "%" not in text:  # nothing to fill: what ``% {}`` would give
