@@ -73,15 +73,11 @@ def remember(response: Response) -> Response:
 
 
 def translations() -> Any:
-    """This request's catalogue, found once per request: Flask-Babel finds it again (context,
-    domain, locale) for every string, a third of the time of a result page."""
+    """This request's catalogue: the page's (``page_scope``), else the one of its language
+    (``_catalogue``). Flask-Babel would find it again (context, domain, locale) for every
+    string, a third of the time of a result page."""
     scoped = _PAGE.get()
-    if scoped is not None:
-        return scoped[1]
-    found = g.get("_page_translations")
-    if found is None:
-        found = g._page_translations = _catalogue()
-    return found
+    return scoped[1] if scoped is not None else _catalogue()
 
 
 # The page language and catalogue while a page is built (``page_scope``): a result page looks
